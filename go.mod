@@ -1,0 +1,3 @@
+module github.com/vpnkeys/vpnkeys
+
+go 1.25.0
