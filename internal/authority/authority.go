@@ -1,0 +1,118 @@
+package authority
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/vpnkeys/vpnkeys/internal/bundle"
+	"github.com/vpnkeys/vpnkeys/internal/pki"
+	"github.com/vpnkeys/vpnkeys/internal/store"
+)
+
+// Options configure an Authority.
+type Options struct {
+	Logger  *slog.Logger
+	Now     func() time.Time // the clock; time.Now when nil
+	DataDir string           // where crl.pem and, by default, bundles go
+	// Company and Contact appear in profiles, readmes and mails.
+	Company string
+	Contact string
+	// LeafDays is the lifetime of user and server certificates.
+	LeafDays int
+	// CRLDays is how long a CRL is valid. OpenVPN rejects every client once
+	// the CRL it reads has expired, so the default is long (10 years) and
+	// every revocation and `vpnkeys crl` re-sign it anyway.
+	CRLDays int
+	// Templates is the bundle templates folder; "" uses the built-ins.
+	Templates string
+	// Hostname identifies this machine in the record of server folders
+	// written (for CRL refreshes); os.Hostname when empty.
+	Hostname string
+}
+
+// Authority is the service. It is safe for concurrent use.
+type Authority struct {
+	db   *store.DB
+	log  *slog.Logger
+	now  func() time.Time
+	opts Options
+
+	mu       sync.RWMutex
+	unlocked *unlockedCA
+	tmpl     *bundle.Templates
+}
+
+type unlockedCA struct {
+	ca       *pki.CA
+	sealer   *pki.Sealer
+	tlsCrypt []byte // the OpenVPN static key file
+	certPEM  []byte
+}
+
+// DefaultCRLDays is the CRL lifetime when Options.CRLDays is zero.
+const DefaultCRLDays = 3650
+
+// New returns an Authority over db.
+func New(db *store.DB, opts Options) *Authority {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.LeafDays <= 0 {
+		opts.LeafDays = pki.DefaultLeafDays
+	}
+	if opts.CRLDays <= 0 {
+		opts.CRLDays = DefaultCRLDays
+	}
+	if opts.Hostname == "" {
+		opts.Hostname, _ = os.Hostname()
+	}
+	if opts.DataDir != "" {
+		if abs, err := filepath.Abs(opts.DataDir); err == nil {
+			opts.DataDir = abs
+		}
+	}
+	return &Authority{db: db, log: opts.Logger, now: opts.Now, opts: opts}
+}
+
+// DB returns the store, for front ends that list or copy.
+func (a *Authority) DB() *store.DB { return a.db }
+
+// BundleDir is where bundles go by default.
+func (a *Authority) BundleDir() string { return filepath.Join(a.opts.DataDir, "bundles") }
+
+// templates loads the bundle templates once.
+func (a *Authority) templates() (*bundle.Templates, error) {
+	a.mu.RLock()
+	t := a.tmpl
+	a.mu.RUnlock()
+	if t != nil {
+		return t, nil
+	}
+	t, err := bundle.LoadTemplates(a.opts.Templates)
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	a.tmpl = t
+	a.mu.Unlock()
+	return t, nil
+}
+
+func (a *Authority) ca() (*unlockedCA, error) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if a.unlocked == nil {
+		return nil, ErrLocked
+	}
+	return a.unlocked, nil
+}
+
+// ctxDone lets long loops stop early.
+func ctxDone(ctx context.Context) error { return context.Cause(ctx) }

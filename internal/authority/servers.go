@@ -1,0 +1,209 @@
+package authority
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/vpnkeys/vpnkeys/internal/account"
+	"github.com/vpnkeys/vpnkeys/internal/ovpn"
+	"github.com/vpnkeys/vpnkeys/internal/pki"
+	"github.com/vpnkeys/vpnkeys/internal/safefile"
+	"github.com/vpnkeys/vpnkeys/internal/store"
+)
+
+// DefaultSubnet is the VPN address pool of a server added without one.
+const DefaultSubnet = "10.8.0.0/24"
+
+// ServerRequest registers an OpenVPN server.
+type ServerRequest struct {
+	Name   string
+	Remote string // HOST:PORT[/udp|/tcp]
+	Subnet string // CIDR of the client address pool; DefaultSubnet if empty
+}
+
+// AddServer registers a server. Profiles issued afterwards list it.
+func (a *Authority) AddServer(ctx context.Context, r ServerRequest) (store.Server, error) {
+	if err := account.ValidName(r.Name); err != nil {
+		return store.Server{}, fmt.Errorf("server %w", err)
+	}
+	rem, err := ovpn.ParseRemote(r.Remote)
+	if err != nil {
+		return store.Server{}, fmt.Errorf("%w: %w", account.ErrInvalid, err)
+	}
+	if r.Subnet == "" {
+		r.Subnet = DefaultSubnet
+	}
+	if _, _, err := ovpn.ParseSubnet(r.Subnet); err != nil {
+		return store.Server{}, fmt.Errorf("%w: %w", account.ErrInvalid, err)
+	}
+	if _, err := a.db.Q().GetCA(ctx); errors.Is(err, store.ErrNotFound) {
+		return store.Server{}, ErrNotInitialized
+	}
+	s := store.Server{Name: r.Name, Host: rem.Host, Port: rem.Port, Proto: rem.Proto, Subnet: r.Subnet, CreatedAt: a.now()}
+	err = a.db.WithTx(ctx, func(q *store.Queries) error {
+		if err := q.InsertServer(ctx, s); err != nil {
+			if errors.Is(err, store.ErrExists) {
+				return fmt.Errorf("%w: %s", ErrServerExists, r.Name)
+			}
+			return err
+		}
+		return a.audit(ctx, q, "server.add", r.Name, map[string]any{"remote": rem.String(), "subnet": r.Subnet})
+	})
+	return s, err
+}
+
+// Servers lists the registered servers in profile order.
+func (a *Authority) Servers(ctx context.Context) ([]store.Server, error) {
+	return a.db.Q().ListServers(ctx)
+}
+
+// ServerFile names, as OpenVPN's server.conf refers to them.
+var ServerFileNames = []string{"server.conf", "ca.crt", "server.crt", "server.key", "ta.key", "crl.pem"}
+
+// ServerFiles renders everything server name needs, in memory: server.conf,
+// ca.crt, server.crt, server.key, ta.key, crl.pem. The server's certificate
+// is issued on first use and kept (its key sealed) for later calls.
+func (a *Authority) ServerFiles(ctx context.Context, name string) (map[string][]byte, error) {
+	u, err := a.ca()
+	if err != nil {
+		return nil, err
+	}
+	srv, err := a.db.Q().GetServer(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %s", ErrServerNotFound, name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	certPEM, keyPEM, err := a.serverCert(ctx, u, srv)
+	if err != nil {
+		return nil, err
+	}
+	network, netmask, err := ovpn.ParseSubnet(srv.Subnet)
+	if err != nil {
+		return nil, err
+	}
+	conf, err := ovpn.RenderServerConfig(a.opts.Templates, ovpn.ServerData{
+		Name: srv.Name, Remote: ovpn.Remote{Host: srv.Host, Port: srv.Port, Proto: srv.Proto},
+		Network: network, Netmask: netmask,
+	})
+	if err != nil {
+		return nil, err
+	}
+	crl, err := a.CRL(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return map[string][]byte{
+		"server.conf": conf, "ca.crt": u.certPEM, "server.crt": certPEM,
+		"server.key": keyPEM, "ta.key": u.tlsCrypt, "crl.pem": crl.PEM,
+	}, nil
+}
+
+// WriteServerFiles writes ServerFiles into dir, each file atomically, and
+// records dir so that later revocations refresh its crl.pem. The folder is
+// made 0755 when vpnkeys creates it: OpenVPN re-reads crl.pem as user
+// nobody after dropping privileges; the keys inside are 0600.
+func (a *Authority) WriteServerFiles(ctx context.Context, name, dir string) error {
+	files, err := a.ServerFiles(ctx, name)
+	if err != nil {
+		return err
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("resolving %s: %w", dir, err)
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return fmt.Errorf("creating %s: %w", abs, err)
+	}
+	for _, n := range ServerFileNames {
+		mode := safefile.PublicMode
+		if n == "server.key" || n == "ta.key" {
+			mode = safefile.SecretMode
+		}
+		if err := safefile.WriteFile(filepath.Join(abs, n), files[n], mode); err != nil {
+			return err
+		}
+	}
+	return a.db.WithTx(ctx, func(q *store.Queries) error {
+		if err := q.RecordServerOutput(ctx, store.ServerOutput{Server: name, Host: a.opts.Hostname, Dir: abs, WrittenAt: a.now()}); err != nil {
+			return err
+		}
+		return a.audit(ctx, q, "server.files", name, map[string]any{"dir": abs, "host": a.opts.Hostname})
+	})
+}
+
+// serverCert returns the server's active certificate and plain key,
+// issuing them when there is none or the current one expires within 30 days.
+func (a *Authority) serverCert(ctx context.Context, u *unlockedCA, srv store.Server) (certPEM, keyPEM []byte, err error) {
+	cur, err := a.db.Q().ActiveCert(ctx, store.KindServer, srv.Name)
+	if err == nil && cur.NotAfter.After(a.now().AddDate(0, 0, 30)) {
+		key, err := u.sealer.Open(cur.KeySealed, keyLabel(store.KindServer, srv.Name, cur.Serial))
+		if err != nil {
+			return nil, nil, err
+		}
+		return []byte(cur.CertPEM), key, nil
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, nil, err
+	}
+	algo := pki.AlgoOf(u.ca.Key.Public())
+	key, err := pki.GenerateKey(algo)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, keyPEM, err := a.issue(u, pki.Server, srv.Name, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	err = a.db.WithTx(ctx, func(q *store.Queries) error {
+		if cur.Serial != "" {
+			if err := q.EndCert(ctx, cur.Serial, store.StateSuperseded, a.now().Unix(), ""); err != nil {
+				return err
+			}
+		}
+		if err := q.InsertCert(ctx, c); err != nil {
+			return err
+		}
+		return a.audit(ctx, q, "server.issue", srv.Name, map[string]any{"serial": c.Serial})
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return []byte(c.CertPEM), keyPEM, nil
+}
+
+// issue signs a certificate for key and seals the key into the record; it
+// touches nothing. keyPEM is the plain key for the outputs.
+func (a *Authority) issue(u *unlockedCA, role pki.Role, cn string, key crypto.Signer) (c store.Cert, keyPEM []byte, err error) {
+	cert, err := u.ca.Issue(pki.Leaf{Role: role, CommonName: cn, PublicKey: key.Public(), Days: a.opts.LeafDays, Now: a.now()})
+	if err != nil {
+		return store.Cert{}, nil, err
+	}
+	keyPEM, err = pki.MarshalKey(key)
+	if err != nil {
+		return store.Cert{}, nil, err
+	}
+	kind := store.KindClient
+	if role == pki.Server {
+		kind = store.KindServer
+	}
+	serial := pki.SerialHex(cert.SerialNumber)
+	sealed, err := u.sealer.Seal(keyPEM, keyLabel(kind, cn, serial))
+	if err != nil {
+		return store.Cert{}, nil, err
+	}
+	return store.Cert{
+		Serial: serial, Kind: kind, Subject: cn, CertPEM: string(pki.CertPEM(cert)), KeySealed: sealed,
+		NotBefore: cert.NotBefore, NotAfter: cert.NotAfter, State: store.StateActive, CreatedAt: a.now(),
+	}, keyPEM, nil
+}
+
+// keyLabel binds a sealed key to its certificate record.
+func keyLabel(kind, subject, serial string) string {
+	return "key:" + kind + ":" + subject + ":" + serial
+}

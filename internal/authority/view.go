@@ -1,0 +1,140 @@
+package authority
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/vpnkeys/vpnkeys/internal/account"
+	"github.com/vpnkeys/vpnkeys/internal/store"
+)
+
+// User statuses as the front ends show them.
+const (
+	StatusActive   = "active"
+	StatusExpiring = "expiring" // active, expires within 30 days
+	StatusExpired  = "expired"
+	StatusRevoked  = "revoked"
+	StatusNone     = "none" // no certificate yet
+)
+
+// ExpiringWithin is the horizon of StatusExpiring.
+const ExpiringWithin = 30 * 24 * time.Hour
+
+// UserView is a user as listed.
+type UserView struct {
+	Name      string    `json:"name"`
+	Email     string    `json:"email,omitempty"`
+	FullName  string    `json:"full_name,omitempty"`
+	OS        string    `json:"os"`
+	Lang      string    `json:"lang"`
+	Status    string    `json:"status"`
+	Serial    string    `json:"serial,omitempty"`
+	NotAfter  time.Time `json:"not_after,omitzero"`
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
+	Reason    string    `json:"revocation_reason,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// CertView is one certificate in a user's history.
+type CertView struct {
+	Serial    string    `json:"serial"`
+	State     string    `json:"state"`
+	NotBefore time.Time `json:"not_before"`
+	NotAfter  time.Time `json:"not_after"`
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
+	Reason    string    `json:"revocation_reason,omitempty"`
+}
+
+// UserDetail is a user with their certificate history, newest first.
+type UserDetail struct {
+	UserView
+	Certificates []CertView `json:"certificates"`
+}
+
+func (a *Authority) view(uc store.UserCert) UserView {
+	v := UserView{Name: uc.Name, Email: uc.Email, FullName: uc.FullName, OS: uc.OS, Lang: uc.Lang, CreatedAt: uc.CreatedAt, Status: StatusNone}
+	if c := uc.Cert; c != nil {
+		v.Serial, v.NotAfter, v.RevokedAt, v.Reason = c.Serial, c.NotAfter, c.RevokedAt, c.Reason
+		v.Status = status(c, a.now())
+	}
+	return v
+}
+
+func status(c *store.Cert, now time.Time) string {
+	switch {
+	case c.State == store.StateRevoked:
+		return StatusRevoked
+	case c.State != store.StateActive || !c.NotAfter.After(now):
+		return StatusExpired
+	case c.NotAfter.Sub(now) <= ExpiringWithin:
+		return StatusExpiring
+	}
+	return StatusActive
+}
+
+// ListFilter narrows List.
+type ListFilter struct {
+	Search  string
+	Status  string // "", active, expiring, expired, revoked, none
+	OrderBy string // name, expiry, created
+	Desc    bool
+	Limit   int
+	Offset  int
+}
+
+// List lists users and the total matching the filter (before Limit).
+func (a *Authority) List(ctx context.Context, f ListFilter) ([]UserView, int, error) {
+	now := a.now()
+	sf := store.UserFilter{Search: f.Search, State: f.Status, Now: now.Unix(), Horizon: now.Add(ExpiringWithin).Unix(),
+		OrderBy: f.OrderBy, Desc: f.Desc, Limit: f.Limit, Offset: f.Offset}
+	switch f.Status {
+	case "", StatusActive, StatusExpiring, StatusExpired, StatusRevoked, StatusNone:
+	default:
+		return nil, 0, fmt.Errorf("%w: status %q: use active, expiring, expired, revoked or none", account.ErrInvalid, f.Status)
+	}
+	rows, err := a.db.Q().ListUsers(ctx, sf)
+	if err != nil {
+		return nil, 0, err
+	}
+	total := len(rows)
+	if f.Limit > 0 {
+		if total, err = a.db.Q().CountUsers(ctx, sf); err != nil {
+			return nil, 0, err
+		}
+	}
+	out := make([]UserView, len(rows))
+	for i, r := range rows {
+		out[i] = a.view(r)
+	}
+	return out, total, nil
+}
+
+// Show returns one user with their certificate history.
+func (a *Authority) Show(ctx context.Context, name string) (UserDetail, error) {
+	if err := account.ValidName(name); err != nil {
+		return UserDetail{}, err
+	}
+	uc, err := a.db.Q().GetUser(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return UserDetail{}, fmt.Errorf("%w: %s", ErrUserNotFound, name)
+	}
+	if err != nil {
+		return UserDetail{}, err
+	}
+	certs, err := a.db.Q().CertsOf(ctx, store.KindClient, name)
+	if err != nil {
+		return UserDetail{}, err
+	}
+	d := UserDetail{UserView: a.view(uc), Certificates: make([]CertView, len(certs))}
+	for i, c := range certs {
+		d.Certificates[i] = CertView{Serial: c.Serial, State: c.State, NotBefore: c.NotBefore, NotAfter: c.NotAfter, RevokedAt: c.RevokedAt, Reason: c.Reason}
+	}
+	return d, nil
+}
+
+// Audit lists audit events, newest first.
+func (a *Authority) Audit(ctx context.Context, f store.AuditFilter) ([]store.AuditEvent, error) {
+	return a.db.Q().ListAudit(ctx, f)
+}

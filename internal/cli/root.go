@@ -1,0 +1,202 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vpnkeys/vpnkeys/internal/authority"
+	"github.com/vpnkeys/vpnkeys/internal/store"
+)
+
+// Stdio is where a run reads and writes.
+type Stdio struct {
+	In       io.Reader
+	Out, Err io.Writer
+}
+
+// app is one run's state: flags, the open database and the service.
+type app struct {
+	stdio Stdio
+
+	dataDir   string
+	dsn       string
+	passFile  string
+	templates string
+	company   string
+	contact   string
+	verbose   bool
+
+	log  *slog.Logger
+	db   *store.DB
+	auth *authority.Authority
+}
+
+// Run runs vpnkeys with args and returns the exit code.
+func Run(ctx context.Context, args []string, stdio Stdio) int {
+	app := &app{stdio: stdio}
+	root := app.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(stdio.In)
+	root.SetOut(stdio.Out)
+	root.SetErr(stdio.Err)
+	err := root.ExecuteContext(ctx)
+	if app.db != nil {
+		app.db.Close()
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w: %w", errCanceled, err)
+		}
+		fmt.Fprintln(stdio.Err, "vpnkeys: "+oneLine(err))
+		var ue usageError
+		if errors.As(err, &ue) && strings.Contains(err.Error(), "USER") {
+			fmt.Fprintln(stdio.Err, "Run 'vpnkeys --help' for usage.")
+		}
+	}
+	return exitCode(err)
+}
+
+// oneLine keeps an error on one line, whatever it wraps.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func (app *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "vpnkeys",
+		Short: "Give remote employees OpenVPN access, and take it away",
+		Long: `vpnkeys runs a company's OpenVPN PKI: it issues each employee a certificate and
+a ready-to-use bundle (inline profile, split files, install instructions in their
+language), writes every server's files, and revokes access everywhere at once.
+
+State lives in an SQLite database in the data folder (--data, default
+./vpnkeys-data) or in PostgreSQL (--db postgres://...).`,
+		Example: `  vpnkeys init
+  vpnkeys server add dc1 --remote vpn1.example.com:1194/udp
+  vpnkeys server files dc1 --out /etc/openvpn/server
+  vpnkeys add alice --email alice@example.com --os macos --lang fr
+  vpnkeys revoke alice --reason key-compromise`,
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return app.setup() },
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	pf := root.PersistentFlags()
+	pf.StringVar(&app.dataDir, "data", env("VPNKEYS_DATA", "vpnkeys-data"), "data folder (env VPNKEYS_DATA)")
+	pf.StringVar(&app.dsn, "db", os.Getenv("VPNKEYS_DB"), "database: postgres://... or an SQLite file (default DATA/vpnkeys.db; env VPNKEYS_DB)")
+	pf.StringVar(&app.passFile, "passphrase-file", os.Getenv("VPNKEYS_PASSPHRASE_FILE"), "read the CA passphrase from this file (or set "+EnvPassphrase+")")
+	pf.StringVar(&app.templates, "templates", os.Getenv("VPNKEYS_TEMPLATES"), "templates folder overriding the built-in ones (env VPNKEYS_TEMPLATES)")
+	pf.StringVar(&app.company, "company", os.Getenv("VPNKEYS_COMPANY"), "company name shown in profiles and readmes (env VPNKEYS_COMPANY)")
+	pf.StringVar(&app.contact, "contact", os.Getenv("VPNKEYS_CONTACT"), "whom employees should ask, shown in readmes (env VPNKEYS_CONTACT)")
+	pf.BoolVarP(&app.verbose, "verbose", "v", false, "log what happens")
+	root.AddCommand(app.initCommand(), app.addCommand(), app.listCommand(), app.showCommand(),
+		app.revokeCommand(), app.renewCommand(), app.crlCommand(), app.serverCommand())
+	return root
+}
+
+// setup validates global flags; it opens nothing.
+func (app *app) setup() error {
+	level := slog.LevelWarn
+	if app.verbose {
+		level = slog.LevelInfo
+	}
+	app.log = slog.New(slog.NewTextHandler(app.stdio.Err, &slog.HandlerOptions{Level: level}))
+	if app.dataDir == "" {
+		return usagef("--data must not be empty")
+	}
+	if app.dsn == "" {
+		app.dsn = filepath.Join(app.dataDir, "vpnkeys.db")
+	}
+	return nil
+}
+
+// open opens the database and the service.
+func (app *app) open(ctx context.Context) (*authority.Authority, error) {
+	if app.auth != nil {
+		return app.auth, nil
+	}
+	if !store.IsPostgres(app.dsn) {
+		if err := os.MkdirAll(app.dataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("creating data folder: %w", err)
+		}
+	}
+	db, err := store.Open(ctx, app.dsn)
+	if err != nil {
+		return nil, err
+	}
+	app.db = db
+	app.auth = authority.New(db, authority.Options{
+		Logger: app.log, DataDir: app.dataDir, Templates: app.templates,
+		Company: app.company, Contact: app.contact,
+	})
+	return app.auth, nil
+}
+
+// unlocked opens the service and unlocks the CA.
+func (app *app) unlocked(ctx context.Context) (*authority.Authority, error) {
+	a, err := app.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	need, err := a.NeedsPassphrase(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var pass []byte
+	if need {
+		if pass, err = app.passphrase(false); err != nil {
+			return nil, err
+		}
+	}
+	if err := a.Unlock(ctx, pass); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// withActor tags the context with the local user for the audit log.
+func withActor(ctx context.Context) context.Context {
+	name := os.Getenv("SUDO_USER")
+	if name == "" {
+		name = os.Getenv("USER")
+	}
+	if name == "" {
+		name = fmt.Sprint(os.Getuid())
+	}
+	host, _ := os.Hostname()
+	return authority.WithActor(ctx, authority.Actor{Name: "cli:" + name, Source: "host " + host})
+}
+
+// exactArgs and minArgs give usage errors that name what is missing.
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usagef("want %s, got %d arguments", what, len(args))
+		}
+		return nil
+	}
+}
+
+func minArgs(n int, what string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) < n {
+			return usagef("missing %s", what)
+		}
+		return nil
+	}
+}

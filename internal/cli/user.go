@@ -1,0 +1,268 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vpnkeys/vpnkeys/internal/authority"
+	"github.com/vpnkeys/vpnkeys/internal/pki"
+)
+
+type addFlags struct {
+	initFlags
+	email, name, os, lang, out, remote string
+	newKey                             bool
+}
+
+func (app *app) addCommand() *cobra.Command {
+	var f addFlags
+	cmd := &cobra.Command{
+		Use:   "add USER...",
+		Short: "Issue users their certificate and write their bundles",
+		Long: `add issues each user a certificate (a user with a valid one keeps it, unless
+--new-key) and writes the bundle folder DIR/USER/: USER.ovpn (inline, every
+registered server as a remote, with failover), ca.crt, USER.crt, USER.key,
+ta.key and README.txt for the user's OS in their language, plus DIR/USER.tar.gz
+and DIR/USER.zip. The folder is replaced atomically.
+
+On a data folder with no CA yet, add creates one first (as init would), and
+--remote registers a first server named "vpn", so one command onboards a first
+user on a fresh machine.`,
+		Example: `  vpnkeys add alice
+  vpnkeys add bob carol --os windows --lang de --out /srv/bundles
+  vpnkeys add dave --email dave@example.com --name "Dave Smith" --os macos
+  vpnkeys add alice --remote vpn.example.com:1194   # first run: creates the CA too`,
+		Args: minArgs(1, "USER: name at least one user"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return app.add(withActor(cmd.Context()), args, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.email, "email", "", "the user's email address")
+	fl.StringVar(&f.name, "name", "", "the user's full name")
+	fl.StringVar(&f.os, "os", "", "the user's OS: windows, macos or linux (default windows for a new user)")
+	fl.StringVar(&f.lang, "lang", "", "the readme's language: en, es, fr, de or ru (default en)")
+	fl.StringVar(&f.out, "out", "", "bundles folder (default DATA/bundles)")
+	fl.BoolVar(&f.newKey, "new-key", false, "issue a fresh key even when the user has a valid certificate")
+	fl.StringVar(&f.remote, "remote", "", "on first use: register server \"vpn\" at HOST:PORT[/udp|/tcp]")
+	f.register(cmd)
+	return cmd
+}
+
+func (app *app) add(ctx context.Context, users []string, f addFlags) error {
+	reqs := make([]authority.UserRequest, len(users))
+	for i, u := range users {
+		reqs[i] = authority.UserRequest{Name: u, Email: f.email, FullName: f.name, OS: f.os, Lang: f.lang}
+		if err := reqs[i].Validate(); err != nil {
+			return err
+		}
+	}
+	if len(users) > 1 && (f.email != "" || f.name != "") {
+		return usagef("--email and --name apply to one user; give one USER")
+	}
+	a, err := app.firstUse(ctx, f)
+	if err != nil {
+		return err
+	}
+	res, err := a.AddUsers(ctx, reqs, authority.AddOptions{OutDir: f.out, NewKey: f.newKey})
+	for _, r := range res {
+		verb := "kept certificate"
+		if r.Issued {
+			verb = "issued certificate"
+		}
+		fmt.Fprintf(app.stdio.Out, "%s: %s %s (expires %s), bundle %s\n", r.User, verb, r.Serial,
+			r.Expires.Format(time.DateOnly), filepath.Join(r.Dir, r.User))
+	}
+	return err
+}
+
+// firstUse unlocks the CA, creating it (and a first server from --remote)
+// when the database has none.
+func (app *app) firstUse(ctx context.Context, f addFlags) (*authority.Authority, error) {
+	a, err := app.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ok, err := a.Initialized(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		if err := app.initCA(ctx, f.initFlags); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(app.stdio.Out, "CA created in %s\n", app.dsnShown())
+	} else if a, err = app.unlocked(ctx); err != nil {
+		return nil, err
+	}
+	if f.remote != "" {
+		servers, err := a.Servers(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(servers) == 0 {
+			if _, err := a.AddServer(ctx, authority.ServerRequest{Name: "vpn", Remote: f.remote}); err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(app.stdio.Out, "server vpn registered at %s\n", f.remote)
+		}
+	}
+	return a, nil
+}
+
+func (app *app) listCommand() *cobra.Command {
+	var f authority.ListFilter
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:     "list",
+		Short:   "List users and the state of their access",
+		Example: "  vpnkeys list\n  vpnkeys list --status expiring\n  vpnkeys list --search smith --json",
+		Args:    exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := app.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			users, _, err := a.List(cmd.Context(), f)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if users == nil {
+					users = []authority.UserView{}
+				}
+				return writeJSON(app, users)
+			}
+			tw := tabwriter.NewWriter(app.stdio.Out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "USER\tSTATUS\tEXPIRES\tOS\tLANG\tEMAIL\tSERIAL")
+			for _, u := range users {
+				exp := ""
+				if !u.NotAfter.IsZero() {
+					exp = u.NotAfter.Format(time.DateOnly)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.Name, u.Status, exp, u.OS, u.Lang, u.Email, u.Serial)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&f.Status, "status", "", "only users in this state: active, expiring, expired, revoked, none")
+	cmd.Flags().StringVar(&f.Search, "search", "", "only users whose name, email or full name contains this")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func writeJSON(app *app, v any) error {
+	enc := json.NewEncoder(app.stdio.Out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func (app *app) showCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:     "show USER",
+		Short:   "Show a user and their certificate history",
+		Example: "  vpnkeys show alice\n  vpnkeys show alice --json",
+		Args:    exactArgs(1, "one USER"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := app.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			d, err := a.Show(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(app, d)
+			}
+			w := app.stdio.Out
+			fmt.Fprintf(w, "user:     %s\nname:     %s\nemail:    %s\nos:       %s\nlanguage: %s\nstatus:   %s\n",
+				d.Name, d.FullName, d.Email, d.OS, d.Lang, d.Status)
+			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "\nSERIAL\tSTATE\tNOT BEFORE\tNOT AFTER\tREVOKED\tREASON")
+			for _, c := range d.Certificates {
+				rev := ""
+				if !c.RevokedAt.IsZero() {
+					rev = c.RevokedAt.Format(time.DateTime)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Serial, c.State, c.NotBefore.Format(time.DateOnly),
+					c.NotAfter.Format(time.DateOnly), rev, c.Reason)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func (app *app) revokeCommand() *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:   "revoke USER...",
+		Short: "Take users' access away: revoke, re-sign the CRL, refresh every server's crl.pem",
+		Long: `revoke revokes each user's active certificate, re-signs the CRL at once and
+rewrites crl.pem in every server folder vpnkeys wrote on this machine. OpenVPN
+re-reads its crl-verify file on every new connection, so the user is refused
+from then on.`,
+		Example: "  vpnkeys revoke alice\n  vpnkeys revoke bob --reason key-compromise",
+		Args:    minArgs(1, "USER: name at least one user"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := pki.ParseReason(reason)
+			if err != nil {
+				return err
+			}
+			ctx := withActor(cmd.Context())
+			a, err := app.unlocked(ctx)
+			if err != nil {
+				return err
+			}
+			var errs []error
+			for _, u := range args {
+				res, err := a.Revoke(ctx, u, r)
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				fmt.Fprintf(app.stdio.Out, "%s: revoked certificate %s (%s); CRL #%d lists %d\n", u, res.Serial, r, res.CRL.Number, res.CRL.Revoked)
+			}
+			return errors.Join(errs...)
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "reason: unspecified, key-compromise, affiliation-changed, superseded, cessation-of-operation, privilege-withdrawn")
+	return cmd
+}
+
+func (app *app) renewCommand() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:     "renew USER",
+		Short:   "Issue a user a fresh key and certificate and rewrite the bundle",
+		Long:    "renew issues a new key and certificate, revokes the old one as superseded, and rewrites the bundle.",
+		Example: "  vpnkeys renew alice",
+		Args:    exactArgs(1, "one USER"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := withActor(cmd.Context())
+			a, err := app.unlocked(ctx)
+			if err != nil {
+				return err
+			}
+			r, err := a.Renew(ctx, args[0], authority.AddOptions{OutDir: out})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(app.stdio.Out, "%s: issued certificate %s (expires %s), bundle %s\n", r.User, r.Serial,
+				r.Expires.Format(time.DateOnly), filepath.Join(r.Dir, r.User))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "bundles folder (default DATA/bundles)")
+	return cmd
+}

@@ -1,0 +1,120 @@
+package store
+
+import (
+	"errors"
+	"time"
+)
+
+// Sentinel errors.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrExists   = errors.New("already exists")
+	// ErrConflict is returned when a concurrent change won a race (for
+	// example another process issued the user's certificate first).
+	ErrConflict = errors.New("changed concurrently")
+)
+
+// Certificate kinds and states.
+const (
+	KindClient = "client"
+	KindServer = "server"
+
+	StateActive     = "active"
+	StateRevoked    = "revoked"
+	StateSuperseded = "superseded"
+)
+
+// CA is the certificate authority's row.
+type CA struct {
+	Algo      string
+	CertPEM   string
+	KeyPEM    string // encrypted PKCS#8 unless Encrypted is false
+	Encrypted bool
+	TLSCrypt  []byte // sealed tls-crypt key
+	CreatedAt time.Time
+}
+
+// User is an employee with VPN access (or who had it).
+type User struct {
+	Name          string
+	Email         string
+	FullName      string
+	OS            string
+	Lang          string
+	CurrentSerial string // latest certificate issued, "" if none
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Cert is an issued certificate.
+type Cert struct {
+	Serial    string
+	Kind      string
+	Subject   string
+	CertPEM   string
+	KeySealed []byte
+	NotBefore time.Time
+	NotAfter  time.Time
+	State     string
+	RevokedAt time.Time
+	Reason    string
+	CreatedAt time.Time
+}
+
+// UserCert is a user with their current certificate (nil when none).
+type UserCert struct {
+	User
+	Cert *Cert
+}
+
+// Server is a registered OpenVPN server.
+type Server struct {
+	Name      string
+	Host      string
+	Port      int
+	Proto     string
+	Subnet    string
+	CreatedAt time.Time
+}
+
+// ServerOutput records a folder vpnkeys wrote a server's files to, so a new
+// CRL can be put there too.
+type ServerOutput struct {
+	Server    string
+	Host      string
+	Dir       string
+	WrittenAt time.Time
+}
+
+// CRL is the newest signed CRL.
+type CRL struct {
+	Number     int64
+	DER        []byte
+	ThisUpdate time.Time
+	NextUpdate time.Time
+}
+
+// AuditEvent is one entry of the audit log.
+type AuditEvent struct {
+	ID     int64
+	At     time.Time
+	Actor  string
+	Source string
+	Action string
+	Target string
+	Detail string
+}
+
+func unix(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
+}
+
+func fromUnix(s int64) time.Time {
+	if s == 0 {
+		return time.Time{}
+	}
+	return time.Unix(s, 0).UTC()
+}
