@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the real components the tests run against, when missing:
+# OpenVPN 2.6, easy-rsa 3.1, PostgreSQL 15, Chromium, openssl, iproute2.
+# Debian 12; runs apt-get update once, then apt-get install -y.
+set -euo pipefail
+
+need=()
+have() { command -v "$1" >/dev/null 2>&1 || [ -x "$1" ]; }
+have openvpn || have /usr/sbin/openvpn || need+=(openvpn)
+have /usr/share/easy-rsa/easyrsa || need+=(easy-rsa)
+have openssl || need+=(openssl)
+have ip || have /usr/sbin/ip || need+=(iproute2)
+have unshare || need+=(util-linux)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+have chromium || need+=(chromium)
+have update-ca-certificates || need+=(ca-certificates)
+
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "installing: ${need[*]}"
+sudo=""
+if [ "$(id -u)" != 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    sudo="sudo"
+  else
+    echo "missing ${need[*]}: install them (apt-get install -y ${need[*]}) or run as root" >&2
+    exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
