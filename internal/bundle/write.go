@@ -24,7 +24,7 @@ const tmpMark = ".vpnkeys-tmp-"
 // Stage writes the bundle folder and archives of user under outDir with
 // temporary names. Nothing is visible under the final names until Commit;
 // a Staged that is not committed must be aborted.
-func Stage(outDir, user string, files []File, mtime time.Time) (s *Staged, err error) {
+func Stage(outDir, user string, files []File, mtime time.Time) (_ *Staged, err error) {
 	if err := safefile.MkdirAll(outDir); err != nil {
 		return nil, err
 	}
@@ -33,7 +33,7 @@ func Stage(outDir, user string, files []File, mtime time.Time) (s *Staged, err e
 	if err != nil {
 		return nil, fmt.Errorf("staging bundle of %s: %w", user, err)
 	}
-	s = &Staged{outDir: outDir, user: user, tmp: tmp, archives: map[string]string{}}
+	s := &Staged{outDir: outDir, user: user, tmp: tmp, archives: map[string]string{}}
 	defer func() {
 		if err != nil {
 			s.Abort()

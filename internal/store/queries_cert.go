@@ -71,7 +71,7 @@ func (q *Queries) ActiveCert(ctx context.Context, kind, subject string) (Cert, e
 // CertsOf lists every certificate of a subject, newest first.
 func (q *Queries) CertsOf(ctx context.Context, kind, subject string) ([]Cert, error) {
 	rows, err := q.q.QueryContext(ctx, `SELECT `+certColumns+` FROM certificates
-		WHERE kind = $1 AND subject = $2 ORDER BY created_at DESC, not_before DESC`, kind, subject)
+		WHERE kind = $1 AND subject = $2 ORDER BY (state = 'active') DESC, created_at DESC, COALESCE(revoked_at, 0) DESC`, kind, subject)
 	if err != nil {
 		return nil, fmt.Errorf("listing certificates of %s: %w", subject, err)
 	}
