@@ -52,6 +52,9 @@ func Run(ctx context.Context, args []string, stdio Stdio) int {
 		app.db.Close()
 	}
 	if err != nil {
+		if strings.HasPrefix(err.Error(), "unknown command") {
+			err = usageError{err} // cobra's own, untyped
+		}
 		if ctx.Err() != nil {
 			err = fmt.Errorf("%w: %w", errCanceled, err)
 		}
