@@ -20,14 +20,14 @@ VPNKEYS=$PWD/vpnkeys
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 printf 'bench-passphrase\n' > "$work/pass"
-chmod 600 "$work/pass"
+cp "$work/pass" "$work/pass2" # openssl reads a second line when -passin and -passout name one file
+chmod 600 "$work/pass" "$work/pass2"
 
 now() { date +%s%N; }
 ms() { echo $(( ($2 - $1) / 1000000 )); }
 
 # --- easy-rsa, as gen.sh drives it -------------------------------------
 export EASYRSA_BATCH=1 EASYRSA_PKI="$work/pki"
-export EASYRSA_PASSIN="file:$work/pass" EASYRSA_PASSOUT="file:$work/pass"
 case $ALGO in
   p256) export EASYRSA_ALGO=ec EASYRSA_CURVE=prime256v1 ;;
   p384) export EASYRSA_ALGO=ec EASYRSA_CURVE=secp384r1 ;;
@@ -37,18 +37,21 @@ case $ALGO in
 esac
 cd "$work"
 "$EASYRSA" init-pki >/dev/null 2>&1
-EASYRSA_REQ_CN="bench CA" "$EASYRSA" build-ca >/dev/null 2>&1
+[ -d "$work/pki" ] || { echo "easyrsa init-pki failed" >&2; exit 1; }
+EASYRSA_REQ_CN="bench CA" "$EASYRSA" --passout="file:$work/pass" --passin="file:$work/pass2" build-ca >/dev/null 2>&1
 openvpn --genkey secret "$work/ta.key" 2>/dev/null || head -c 256 /dev/urandom > "$work/ta.key"
 mkdir -p "$work/out"
 easyrsa_user() {
   local u=$1
-  "$EASYRSA" build-client-full "$u" nopass >/dev/null 2>&1
+  "$EASYRSA" --passin="file:$work/pass" build-client-full "$u" nopass >/dev/null 2>&1
   mkdir -p "$work/out/$u"
   cp "$work/pki/private/$u.key" "$work/pki/issued/$u.crt" "$work/pki/ca.crt" "$work/ta.key" "$work/out/$u/"
   tar czf "$work/out/$u.tar.gz" -C "$work/out" "$u"
 }
 t0=$(now)
+[ -f "$work/pki/ca.crt" ] || { echo "easyrsa build-ca failed" >&2; exit 1; }
 for i in $(seq "$N"); do easyrsa_user "user$i"; done
+[ -f "$work/pki/issued/user$N.crt" ] || { echo "easyrsa build-client-full failed" >&2; exit 1; }
 t1=$(now)
 for i in $(seq "$SINGLE"); do easyrsa_user "single$i"; done
 t2=$(now)

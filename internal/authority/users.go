@@ -67,6 +67,10 @@ type AddResult struct {
 	Dir     string
 }
 
+// leftoverAge is how old a staged bundle must be to count as left behind
+// by a killed run.
+const leftoverAge = 10 * time.Minute
+
 // batchSize bounds one transaction and one syncfs in a bulk onboarding.
 const batchSize = 256
 
@@ -101,6 +105,7 @@ func (a *Authority) AddUsers(ctx context.Context, reqs []UserRequest, opts AddOp
 	if opts.OutDir == "" {
 		opts.OutDir = a.BundleDir()
 	}
+	bundle.RemoveLeftovers(opts.OutDir, leftoverAge)
 	var out []AddResult
 	for start := 0; start < len(reqs); start += batchSize {
 		if err := ctxDone(ctx); err != nil {
@@ -318,9 +323,9 @@ func mergeUser(r UserRequest, cur store.UserCert, now time.Time) store.User {
 	return u
 }
 
-// parallel runs fn(0..n-1) on as many goroutines as there are CPUs.
+// parallel runs fn(0..n-1) on two goroutines per CPU.
 func parallel(n int, fn func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
+	workers := min(2*runtime.GOMAXPROCS(0), n) // file creation blocks; overlap it
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for w := 0; w < workers; w++ {

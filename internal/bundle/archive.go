@@ -8,15 +8,37 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 )
 
+// Compressor state is large (hundreds of KiB) and costs more to set up than
+// a bundle's few KiB cost to compress, so it is pooled.
+var (
+	gzipPool  = sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed); return w }}
+	flatePool = sync.Pool{New: func() any { w, _ := flate.NewWriter(nil, flate.BestSpeed); return w }}
+)
+
+// pooledFlate returns its writer to the pool when the zip entry closes.
+type pooledFlate struct{ *flate.Writer }
+
+func (p pooledFlate) Close() error {
+	err := p.Writer.Close()
+	flatePool.Put(p.Writer)
+	return err
+}
+
+func newPooledFlate(out io.Writer) (io.WriteCloser, error) {
+	w := flatePool.Get().(*flate.Writer)
+	w.Reset(out)
+	return pooledFlate{w}, nil
+}
+
 // TarGz packs files under the folder prefix dir/ as a gzip-compressed tar.
 func TarGz(w io.Writer, dir string, files []File, mtime time.Time) error {
-	gz, err := gzip.NewWriterLevel(w, gzip.BestSpeed)
-	if err != nil {
-		return err
-	}
+	gz := gzipPool.Get().(*gzip.Writer)
+	defer gzipPool.Put(gz)
+	gz.Reset(w)
 	tw := tar.NewWriter(gz)
 	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: dir + "/", Mode: 0o700, ModTime: mtime, Format: tar.FormatPAX}); err != nil {
 		return fmt.Errorf("writing tar: %w", err)
@@ -40,9 +62,7 @@ func TarGz(w io.Writer, dir string, files []File, mtime time.Time) error {
 // users open without extra tools).
 func Zip(w io.Writer, dir string, files []File, mtime time.Time) error {
 	zw := zip.NewWriter(w)
-	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
-		return flate.NewWriter(out, flate.BestSpeed)
-	})
+	zw.RegisterCompressor(zip.Deflate, newPooledFlate)
 	for _, f := range files {
 		h := &zip.FileHeader{Name: dir + "/" + f.Name, Method: zip.Deflate, Modified: mtime}
 		h.SetMode(f.Mode)

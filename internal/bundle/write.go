@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -28,7 +29,6 @@ func Stage(outDir, user string, files []File, mtime time.Time) (_ *Staged, err e
 	if err := safefile.MkdirAll(outDir); err != nil {
 		return nil, err
 	}
-	removeLeftovers(outDir, user)
 	tmp, err := os.MkdirTemp(outDir, "."+user+tmpMark+"*")
 	if err != nil {
 		return nil, fmt.Errorf("staging bundle of %s: %w", user, err)
@@ -58,13 +58,22 @@ func Stage(outDir, user string, files []File, mtime time.Time) (_ *Staged, err e
 	return s, nil
 }
 
-// removeLeftovers deletes what a killed run staged for user and never
-// committed (it holds plain keys).
-func removeLeftovers(outDir, user string) {
-	for _, pat := range []string{"." + user + tmpMark + "*", "." + user + ".*" + tmpMark + "*"} {
-		old, _ := filepath.Glob(filepath.Join(outDir, pat))
-		for _, p := range old {
-			os.RemoveAll(p)
+// RemoveLeftovers deletes what killed runs staged under outDir and never
+// committed (it holds plain keys). Only entries older than age go, so a
+// concurrent vpnkeys process's staging is left alone. Call it once per run,
+// not per bundle: it reads the whole folder.
+func RemoveLeftovers(outDir string, age time.Duration) {
+	entries, err := os.ReadDir(outDir)
+	if err != nil {
+		return
+	}
+	cutoff := time.Now().Add(-age)
+	for _, e := range entries {
+		if !strings.Contains(e.Name(), tmpMark) {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && fi.ModTime().Before(cutoff) {
+			os.RemoveAll(filepath.Join(outDir, e.Name()))
 		}
 	}
 }
