@@ -6,6 +6,7 @@ import (
 
 	"github.com/vpnkeys/vpnkeys/internal/account"
 	"github.com/vpnkeys/vpnkeys/internal/authority"
+	"github.com/vpnkeys/vpnkeys/internal/easyrsa"
 	"github.com/vpnkeys/vpnkeys/internal/ovpn"
 	"github.com/vpnkeys/vpnkeys/internal/pki"
 )
@@ -45,7 +46,8 @@ func exitCode(err error) int {
 		errors.Is(err, authority.ErrNotInitialized),
 		errors.Is(err, authority.ErrInitialized),
 		errors.Is(err, authority.ErrNoServers),
-		errors.Is(err, errNoPassphrase):
+		errors.Is(err, errNoPassphrase),
+		errors.As(err, new(easyrsa.ProblemsError)):
 		return exitUsage
 	case errors.Is(err, errCanceled):
 		return exitCanceled

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vpnkeys/vpnkeys/internal/authority"
+	"github.com/vpnkeys/vpnkeys/internal/easyrsa"
 	"github.com/vpnkeys/vpnkeys/internal/store"
 )
 
@@ -58,7 +59,15 @@ func Run(ctx context.Context, args []string, stdio Stdio) int {
 		if ctx.Err() != nil {
 			err = fmt.Errorf("%w: %w", errCanceled, err)
 		}
-		fmt.Fprintln(stdio.Err, "vpnkeys: "+oneLine(err))
+		var probs easyrsa.ProblemsError
+		if errors.As(err, &probs) {
+			// One line per problem, each naming its file and line.
+			for _, p := range probs {
+				fmt.Fprintln(stdio.Err, "vpnkeys: "+oneLine(errors.New(p.String())))
+			}
+		} else {
+			fmt.Fprintln(stdio.Err, "vpnkeys: "+oneLine(err))
+		}
 		var ue usageError
 		if errors.As(err, &ue) && strings.Contains(err.Error(), "USER") {
 			fmt.Fprintln(stdio.Err, "Run 'vpnkeys --help' for usage.")
@@ -108,7 +117,8 @@ State lives in an SQLite database in the data folder (--data, default
 	pf.StringVar(&app.contact, "contact", os.Getenv("VPNKEYS_CONTACT"), "whom employees should ask, shown in readmes (env VPNKEYS_CONTACT)")
 	pf.BoolVarP(&app.verbose, "verbose", "v", false, "log what happens")
 	root.AddCommand(app.initCommand(), app.addCommand(), app.listCommand(), app.showCommand(),
-		app.revokeCommand(), app.renewCommand(), app.crlCommand(), app.serverCommand())
+		app.revokeCommand(), app.renewCommand(), app.crlCommand(), app.serverCommand(),
+		app.importCommand(), app.exportCommand())
 	return root
 }
 

@@ -43,3 +43,12 @@ func (q *Queries) GetCRL(ctx context.Context) (CRL, error) {
 	c.ThisUpdate, c.NextUpdate = fromUnix(this), fromUnix(next)
 	return c, nil
 }
+
+// RaiseCRLNumber makes the next CRL number at least n+1, so an adopted
+// PKI's CRL numbers keep growing.
+func (q *Queries) RaiseCRLNumber(ctx context.Context, n int64) error {
+	if _, err := q.q.ExecContext(ctx, `UPDATE crl SET number = $1 WHERE id = 1 AND number < $1`, n); err != nil {
+		return fmt.Errorf("raising CRL number: %w", err)
+	}
+	return nil
+}

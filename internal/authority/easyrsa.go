@@ -1,0 +1,251 @@
+package authority
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/vpnkeys/vpnkeys/internal/account"
+	"github.com/vpnkeys/vpnkeys/internal/easyrsa"
+	"github.com/vpnkeys/vpnkeys/internal/ovpn"
+	"github.com/vpnkeys/vpnkeys/internal/pki"
+	"github.com/vpnkeys/vpnkeys/internal/store"
+)
+
+// ImportOptions tune ImportEasyRSA.
+type ImportOptions struct {
+	// Passphrase re-encrypts the CA key (the one easy-rsa used); empty for
+	// a nopass CA.
+	Passphrase pki.Passphrase
+	// TLSCrypt is the content of the servers' ta.key; a new key is drawn
+	// when nil (then every server needs the new ta.key).
+	TLSCrypt []byte
+	DryRun   bool
+}
+
+// ImportSummary tells what an import holds.
+type ImportSummary struct {
+	Users, Active, Revoked, Expired, Superseded, Servers, KeysKept int
+	Warnings                                                       []string
+	NewTLSCrypt                                                    bool
+}
+
+// ImportEasyRSA adopts a loaded easy-rsa PKI into an empty database in one
+// transaction: every certificate keeps its serial, dates and status, revoked
+// ones stay revoked and are in the next CRL (whose number continues
+// easy-rsa's), keys found are kept sealed. Nothing is written on error or in
+// a dry run.
+func (a *Authority) ImportEasyRSA(ctx context.Context, p *easyrsa.PKI, o ImportOptions) (ImportSummary, error) {
+	var sum ImportSummary
+	if ok, err := a.Initialized(ctx); err != nil {
+		return sum, err
+	} else if ok {
+		return sum, ErrInitialized
+	}
+	ca := &pki.CA{Cert: p.CACert, Key: p.CAKey}
+	keyPEM, err := pki.EncryptKey(p.CAKey, o.Passphrase)
+	if err != nil {
+		return sum, err
+	}
+	var ta []byte
+	if o.TLSCrypt != nil {
+		k, err := ovpn.ParseStaticKey(o.TLSCrypt)
+		if err != nil {
+			return sum, fmt.Errorf("%w: --ta-key: %w", pki.ErrInvalid, err)
+		}
+		ta = ovpn.FormatStaticKey(k)
+	} else {
+		k, err := ovpn.NewStaticKey()
+		if err != nil {
+			return sum, err
+		}
+		ta, sum.NewTLSCrypt = ovpn.FormatStaticKey(k), true
+	}
+	u, err := newUnlocked(ca, ta)
+	if err != nil {
+		return sum, err
+	}
+	certs, users, err := a.planImport(p, u, &sum)
+	if err != nil || o.DryRun {
+		return sum, err
+	}
+	sealedTA, err := u.sealer.Seal(ta, tlsCryptLabel)
+	if err != nil {
+		return sum, err
+	}
+	err = a.db.WithTx(ctx, func(q *store.Queries) error {
+		if err := q.PutCA(ctx, store.CA{Algo: string(pki.AlgoOf(p.CAKey.Public())), CertPEM: string(u.certPEM),
+			KeyPEM: string(keyPEM), Encrypted: len(o.Passphrase) > 0, TLSCrypt: sealedTA, CreatedAt: a.now()}); err != nil {
+			if errors.Is(err, store.ErrExists) {
+				return ErrInitialized
+			}
+			return err
+		}
+		for _, c := range certs {
+			if err := q.InsertCert(ctx, c); err != nil {
+				return err
+			}
+		}
+		for _, usr := range users {
+			if err := q.UpsertUser(ctx, usr); err != nil {
+				return err
+			}
+			if err := q.SetCurrentSerial(ctx, usr.Name, usr.CurrentSerial); err != nil {
+				return err
+			}
+		}
+		if p.CRL != nil && p.CRL.Number != nil {
+			if err := q.RaiseCRLNumber(ctx, p.CRL.Number.Int64()); err != nil {
+				return err
+			}
+		}
+		if err := a.audit(ctx, q, "ca.import", p.CACert.Subject.CommonName, map[string]any{
+			"from": p.Dir, "users": sum.Users, "active": sum.Active, "revoked": sum.Revoked, "keys": sum.KeysKept}); err != nil {
+			return err
+		}
+		_, err := a.signCRL(ctx, q, u)
+		return err
+	})
+	if err != nil {
+		return sum, err
+	}
+	a.setUnlocked(u)
+	_, err = a.publishCRL(ctx)
+	return sum, err
+}
+
+// planImport turns index rows into certificate and user records.
+func (a *Authority) planImport(p *easyrsa.PKI, u *unlockedCA, sum *ImportSummary) ([]store.Cert, []store.User, error) {
+	now := a.now()
+	for _, w := range p.Warnings {
+		sum.Warnings = append(sum.Warnings, w.String())
+	}
+	// The newest valid certificate of each subject is its active one.
+	type key struct{ kind, cn string }
+	active := map[key]int{}
+	for i, c := range p.Certs {
+		k := key{kindOf(c), c.CN}
+		if c.Status != 'V' || !c.Cert.NotAfter.After(now) {
+			continue
+		}
+		if j, ok := active[k]; !ok || c.Cert.NotBefore.After(p.Certs[j].Cert.NotBefore) {
+			active[k] = i
+		}
+	}
+	var certs []store.Cert
+	latest := map[string]store.Cert{}
+	for i, c := range p.Certs {
+		kind := kindOf(c)
+		rec := store.Cert{Serial: c.Serial, Kind: kind, Subject: c.CN, CertPEM: string(c.CertPEM),
+			NotBefore: c.Cert.NotBefore, NotAfter: c.Cert.NotAfter, CreatedAt: c.Cert.NotBefore}
+		switch {
+		case c.Status == 'R':
+			rec.State, rec.RevokedAt, rec.Reason = store.StateRevoked, c.RevokedAt, c.Reason
+			if rec.Reason == "" {
+				rec.Reason = pki.Unspecified.String()
+			}
+			sum.Revoked++
+		case active[key{kind, c.CN}] == i && c.Status == 'V' && c.Cert.NotAfter.After(now):
+			rec.State = store.StateActive
+			sum.Active++
+		case !c.Cert.NotAfter.After(now) || c.Status == 'E':
+			rec.State = store.StateSuperseded
+			sum.Expired++
+		default:
+			rec.State = store.StateSuperseded
+			sum.Superseded++
+		}
+		if c.KeyPEM != nil {
+			sealed, err := u.sealer.Seal(c.KeyPEM, keyLabel(kind, c.CN, c.Serial))
+			if err != nil {
+				return nil, nil, err
+			}
+			rec.KeySealed = sealed
+			sum.KeysKept++
+		}
+		if kind == store.KindServer {
+			sum.Servers++
+		}
+		certs = append(certs, rec)
+		if kind == store.KindClient {
+			if l, ok := latest[c.CN]; !ok || l.State != store.StateActive && (rec.State == store.StateActive || rec.NotBefore.After(l.NotBefore)) {
+				latest[c.CN] = rec
+			}
+		}
+	}
+	var users []store.User
+	for cn, c := range latest {
+		if err := account.ValidName(cn); err != nil {
+			sum.Warnings = append(sum.Warnings, fmt.Sprintf("CN %q is not a vpnkeys user name: its certificates are kept (and revoked ones listed in the CRL) but no user is created", cn))
+			continue
+		}
+		users = append(users, store.User{Name: cn, OS: string(DefaultOS), Lang: DefaultLang, CurrentSerial: c.Serial, CreatedAt: c.NotBefore, UpdatedAt: now})
+	}
+	sort.Slice(users, func(i, j int) bool { return users[i].Name < users[j].Name })
+	sum.Users = len(users)
+	return certs, users, nil
+}
+
+func kindOf(c easyrsa.Cert) string {
+	if c.Server {
+		return store.KindServer
+	}
+	return store.KindClient
+}
+
+// ExportEasyRSA writes the PKI to dir in easy-rsa 3.1's layout: the CA key
+// as stored (encrypted under the same passphrase), every certificate with
+// its status, the current certificates' keys in clear under private/ as
+// easy-rsa's nopass keeps them, the CRL. It needs the CA unlocked.
+func (a *Authority) ExportEasyRSA(ctx context.Context, dir string) (int, error) {
+	u, err := a.ca()
+	if err != nil {
+		return 0, err
+	}
+	keyPEM, err := a.CAKeyPEM(ctx)
+	if err != nil {
+		return 0, err
+	}
+	crl, err := a.CRL(ctx)
+	if err != nil {
+		return 0, err
+	}
+	all, err := a.db.Q().AllCerts(ctx)
+	if err != nil {
+		return 0, err
+	}
+	now := a.now()
+	x := easyrsa.Export{CACertPEM: u.certPEM, CAKeyPEM: keyPEM, CRLPEM: crl.PEM}
+	for _, c := range all {
+		cert, err := pki.ParseCert([]byte(c.CertPEM))
+		if err != nil {
+			return 0, err
+		}
+		ec := easyrsa.ExportCert{Cert: cert, Status: statusLetter(c, now), RevokedAt: c.RevokedAt, Reason: c.Reason}
+		ec.Current = c.State == store.StateActive && ec.Status == 'V'
+		if len(c.KeySealed) > 0 {
+			if ec.KeyPEM, err = u.sealer.Open(c.KeySealed, keyLabel(c.Kind, c.Subject, c.Serial)); err != nil {
+				return 0, fmt.Errorf("opening key of %s: %w", c.Subject, err)
+			}
+		}
+		x.Certs = append(x.Certs, ec)
+	}
+	if err := easyrsa.Write(dir, x); err != nil {
+		return 0, err
+	}
+	return len(x.Certs), a.db.WithTx(ctx, func(q *store.Queries) error {
+		return a.audit(ctx, q, "ca.export", dir, map[string]any{"certificates": len(x.Certs)})
+	})
+}
+
+func statusLetter(c store.Cert, now time.Time) byte {
+	switch {
+	case c.State == store.StateRevoked:
+		return 'R'
+	case !c.NotAfter.After(now):
+		return 'E'
+	}
+	return 'V'
+}
