@@ -3,9 +3,13 @@ package authority
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/vpnkeys/vpnkeys/internal/easyrsa"
 	"github.com/vpnkeys/vpnkeys/internal/pki"
+	"github.com/vpnkeys/vpnkeys/internal/store"
 )
 
 // BenchmarkAddUser issues one full P-256 bundle per op: key, certificate,
@@ -52,5 +56,60 @@ func BenchmarkUnlock(b *testing.B) {
 		if err := f.reopen().Unlock(ctx, pki.Passphrase(testPass)); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkImportEasyRSA5000 loads and imports an easy-rsa PKI of 5,000
+// users (P-256, every key in private/, 100 revoked) into a fresh database
+// per op. The folder is made once, in easy-rsa's layout, by easyrsa.Write.
+func BenchmarkImportEasyRSA5000(b *testing.B) {
+	dir := filepath.Join(b.TempDir(), "pki")
+	now := time.Now()
+	caKey, _ := pki.GenerateKey(pki.P256)
+	ca, err := pki.NewCA(caKey, "Bench CA", 3650, now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	keyPEM, _ := pki.MarshalKey(caKey)
+	x := easyrsa.Export{CACertPEM: pki.CertPEM(ca.Cert), CAKeyPEM: keyPEM}
+	for i := range 5000 {
+		k, _ := pki.GenerateKey(pki.P256)
+		c, err := ca.Issue(pki.Leaf{Role: pki.Client, CommonName: fmt.Sprintf("user%04d", i), PublicKey: k.Public(), Now: now})
+		if err != nil {
+			b.Fatal(err)
+		}
+		kp, _ := pki.MarshalKey(k)
+		ec := easyrsa.ExportCert{Cert: c, KeyPEM: kp, Status: 'V', Current: true}
+		if i%50 == 0 {
+			ec.Status, ec.Current, ec.RevokedAt, ec.Reason = 'R', false, now, "keyCompromise"
+		}
+		x.Certs = append(x.Certs, ec)
+	}
+	crl, _ := ca.CreateCRL(1, nil, now, now.AddDate(1, 0, 0))
+	x.CRLPEM = pki.CRLPEM(crl)
+	if err := easyrsa.Write(dir, x); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ResetTimer()
+	for b.Loop() {
+		b.StopTimer()
+		db, err := store.Open(ctx, filepath.Join(b.TempDir(), "vpnkeys.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		a := New(db, Options{DataDir: b.TempDir()})
+		b.StartTimer()
+		p, err := easyrsa.Load(dir, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sum, err := a.ImportEasyRSA(ctx, p, ImportOptions{})
+		if err != nil || sum.Users != 5000 || sum.Revoked != 100 {
+			b.Fatalf("import: %+v %v", sum, err)
+		}
+		b.StopTimer()
+		db.Close()
+		b.StartTimer()
 	}
 }

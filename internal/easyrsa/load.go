@@ -113,7 +113,8 @@ func Load(dir string, pass func() (pki.Passphrase, error)) (*PKI, error) {
 	if b := read("index.txt"); b != nil {
 		entries, err := ParseIndex(bytes.NewReader(b))
 		if err != nil {
-			bad("index.txt", lineOf(err), "%v", err)
+			n := lineOf(err)
+			bad("index.txt", n, "%s", strings.TrimPrefix(err.Error(), fmt.Sprintf("index.txt:%d: ", n)))
 		}
 		seen := map[string]int{}
 		for _, e := range entries {
