@@ -29,6 +29,14 @@ type Options struct {
 	CRLDays int
 	// Templates is the bundle templates folder; "" uses the built-ins.
 	Templates string
+	// PublicURL is where employees reach the link pages, e.g.
+	// https://vpn.example.com (links are PublicURL/l/TOKEN).
+	PublicURL string
+	// LinkTTL is how long one-time links last; DefaultLinkTTL when zero.
+	LinkTTL time.Duration
+	// Observe, when set, is told how long each operation took and whether
+	// it failed ("issue", "revoke", "mail", "link.redeem"), for metrics.
+	Observe func(op string, took time.Duration, err error)
 	// Hostname identifies this machine in the record of server folders
 	// written (for CRL refreshes); os.Hostname when empty.
 	Hostname string
@@ -69,6 +77,9 @@ func New(db *store.DB, opts Options) *Authority {
 	}
 	if opts.CRLDays <= 0 {
 		opts.CRLDays = DefaultCRLDays
+	}
+	if opts.LinkTTL <= 0 {
+		opts.LinkTTL = DefaultLinkTTL
 	}
 	if opts.Hostname == "" {
 		opts.Hostname, _ = os.Hostname()
@@ -112,6 +123,13 @@ func (a *Authority) ca() (*unlockedCA, error) {
 		return nil, ErrLocked
 	}
 	return a.unlocked, nil
+}
+
+// observe reports an operation to Options.Observe.
+func (a *Authority) observe(op string, start time.Time, err error) {
+	if a.opts.Observe != nil {
+		a.opts.Observe(op, a.now().Sub(start), err)
+	}
 }
 
 // ctxDone lets long loops stop early.

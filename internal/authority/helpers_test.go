@@ -84,3 +84,5 @@ func mode(t testing.TB, path string) os.FileMode {
 type fixedClock struct{ t time.Time }
 
 func (c *fixedClock) Now() time.Time { return c.t }
+
+func auditFilterTarget(target string) store.AuditFilter { return store.AuditFilter{Target: target} }

@@ -30,6 +30,7 @@ func (a *Authority) Revoke(ctx context.Context, name string, reason pki.Reason) 
 		return RevokeResult{}, err
 	}
 	var serial string
+	start := a.now()
 	err = a.db.WithTx(ctx, func(q *store.Queries) error {
 		if _, err := q.GetUser(ctx, name); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
@@ -57,6 +58,7 @@ func (a *Authority) Revoke(ctx context.Context, name string, reason pki.Reason) 
 		_, err = a.signCRL(ctx, q, u)
 		return err
 	})
+	a.observe("revoke", start, err)
 	if err != nil {
 		return RevokeResult{}, err
 	}

@@ -164,6 +164,7 @@ func (a *Authority) addBatch(ctx context.Context, u *unlockedCA, tmpl *bundle.Te
 }
 
 func (a *Authority) tryBatch(ctx context.Context, u *unlockedCA, tmpl *bundle.Templates, servers []bundle.Server, batch []UserRequest, opts AddOptions) ([]AddResult, error) {
+	start := a.now()
 	names := make([]string, len(batch))
 	for i, r := range batch {
 		names[i] = r.Name
@@ -217,6 +218,14 @@ func (a *Authority) tryBatch(ctx context.Context, u *unlockedCA, tmpl *bundle.Te
 		staged[i] = p.staged
 		res[i] = AddResult{User: p.user.Name, Serial: p.cert.Serial, Issued: p.issued, Expires: p.cert.NotAfter, Dir: opts.OutDir}
 	}
+	if a.opts.Observe != nil {
+		each := a.now().Sub(start) / time.Duration(len(plans))
+		for _, p := range plans {
+			if p.issued {
+				a.opts.Observe("issue", each, nil)
+			}
+		}
+	}
 	if revoked {
 		if _, err := a.publishCRL(ctx); err != nil {
 			a.log.Error("publishing CRL", "err", err)
@@ -256,11 +265,7 @@ func (a *Authority) plan(u *unlockedCA, tmpl *bundle.Templates, servers []bundle
 		}
 		p.issued = true
 	}
-	files, err := tmpl.Render(bundle.Data{
-		User: p.user.Name, FullName: p.user.FullName, Email: p.user.Email, OS: p.user.OS, Lang: p.user.Lang,
-		Company: a.opts.Company, Contact: a.opts.Contact, Expires: p.cert.NotAfter.Format(time.DateOnly),
-		Servers: servers, CA: string(u.certPEM), Cert: p.cert.CertPEM, Key: string(keyPEM), TLSCrypt: string(u.tlsCrypt),
-	})
+	files, err := a.render(u, tmpl, servers, p.user, p.cert, keyPEM)
 	if err != nil {
 		return p, err
 	}
@@ -268,6 +273,62 @@ func (a *Authority) plan(u *unlockedCA, tmpl *bundle.Templates, servers []bundle
 		return p, err
 	}
 	return p, nil
+}
+
+// render makes a user's bundle files in memory.
+func (a *Authority) render(u *unlockedCA, tmpl *bundle.Templates, servers []bundle.Server, usr store.User, c store.Cert, keyPEM []byte) ([]bundle.File, error) {
+	return tmpl.Render(bundle.Data{
+		User: usr.Name, FullName: usr.FullName, Email: usr.Email, OS: usr.OS, Lang: usr.Lang,
+		Company: a.opts.Company, Contact: a.opts.Contact, Expires: c.NotAfter.Format(time.DateOnly),
+		Servers: servers, CA: string(u.certPEM), Cert: c.CertPEM, Key: string(keyPEM), TLSCrypt: string(u.tlsCrypt),
+	})
+}
+
+// currentBundle renders the bundle of a user's active certificate from the
+// kept key, without writing anything. keyPass, when set, encrypts the key
+// inside (the user types it when connecting).
+func (a *Authority) currentBundle(ctx context.Context, name string, keyPass pki.Passphrase) (store.UserCert, []bundle.File, error) {
+	u, err := a.ca()
+	if err != nil {
+		return store.UserCert{}, nil, err
+	}
+	uc, err := a.db.Q().GetUser(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return uc, nil, fmt.Errorf("%w: %s", ErrUserNotFound, name)
+	}
+	if err != nil {
+		return uc, nil, err
+	}
+	c := uc.Cert
+	if c == nil || c.State != store.StateActive || !c.NotAfter.After(a.now()) {
+		return uc, nil, fmt.Errorf("%w: %s", ErrNotActive, name)
+	}
+	if len(c.KeySealed) == 0 {
+		return uc, nil, fmt.Errorf("%w: %s's key is not kept (renew to issue a new one)", ErrNotActive, name)
+	}
+	keyPEM, err := u.sealer.Open(c.KeySealed, keyLabel(store.KindClient, name, c.Serial))
+	if err != nil {
+		return uc, nil, err
+	}
+	if len(keyPass) > 0 {
+		k, err := pki.ParseKey(keyPEM, nil)
+		if err != nil {
+			return uc, nil, err
+		}
+		if keyPEM, err = pki.EncryptKey(k, keyPass); err != nil {
+			return uc, nil, err
+		}
+	}
+	tmpl, err := a.templates()
+	if err != nil {
+		return uc, nil, err
+	}
+	servers, err := a.profileServers(ctx)
+	if err != nil {
+		return uc, nil, err
+	}
+	files, err := a.render(u, tmpl, servers, uc.User, *c, keyPEM)
+	return uc, files, err
 }
 
 // record writes one planned user in transaction q.
