@@ -134,3 +134,6 @@ func (a *Authority) observe(op string, start time.Time, err error) {
 
 // ctxDone lets long loops stop early.
 func ctxDone(ctx context.Context) error { return context.Cause(ctx) }
+
+// Contact is whom employees should ask, as configured.
+func (a *Authority) Contact() string { return a.opts.Contact }

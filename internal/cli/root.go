@@ -9,10 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/vpnkeys/vpnkeys/internal/authority"
+	"github.com/vpnkeys/vpnkeys/internal/config"
 	"github.com/vpnkeys/vpnkeys/internal/easyrsa"
 	"github.com/vpnkeys/vpnkeys/internal/store"
 )
@@ -34,10 +36,13 @@ type app struct {
 	company   string
 	contact   string
 	verbose   bool
+	cfgPath   string
+	cfg       config.Config
 
-	log  *slog.Logger
-	db   *store.DB
-	auth *authority.Authority
+	log     *slog.Logger
+	db      *store.DB
+	auth    *authority.Authority
+	observe func(op string, took time.Duration, err error) // set by serve, for metrics
 }
 
 // Run runs vpnkeys with args and returns the exit code.
@@ -105,7 +110,7 @@ State lives in an SQLite database in the data folder (--data, default
   vpnkeys revoke alice --reason key-compromise`,
 		SilenceUsage:      true,
 		SilenceErrors:     true,
-		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return app.setup() },
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return app.setup(cmd) },
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	pf := root.PersistentFlags()
@@ -116,19 +121,45 @@ State lives in an SQLite database in the data folder (--data, default
 	pf.StringVar(&app.company, "company", os.Getenv("VPNKEYS_COMPANY"), "company name shown in profiles and readmes (env VPNKEYS_COMPANY)")
 	pf.StringVar(&app.contact, "contact", os.Getenv("VPNKEYS_CONTACT"), "whom employees should ask, shown in readmes (env VPNKEYS_CONTACT)")
 	pf.BoolVarP(&app.verbose, "verbose", "v", false, "log what happens")
+	pf.StringVar(&app.cfgPath, "config", os.Getenv("VPNKEYS_CONFIG"), "configuration file (TOML; env VPNKEYS_CONFIG); flags and environment win over it")
 	root.AddCommand(app.initCommand(), app.addCommand(), app.listCommand(), app.showCommand(),
 		app.revokeCommand(), app.renewCommand(), app.crlCommand(), app.serverCommand(),
-		app.importCommand(), app.exportCommand())
+		app.importCommand(), app.exportCommand(), app.serveCommand(), app.tokenCommand(), app.sendCommand(),
+		app.linkCommand(), app.auditCommand(), app.configCommand())
 	return root
 }
 
-// setup validates global flags; it opens nothing.
-func (app *app) setup() error {
+// setup validates global flags and reads the config file; it opens nothing.
+func (app *app) setup(cmd *cobra.Command) error {
 	level := slog.LevelWarn
 	if app.verbose {
 		level = slog.LevelInfo
 	}
 	app.log = slog.New(slog.NewTextHandler(app.stdio.Err, &slog.HandlerOptions{Level: level}))
+	if app.cfgPath != "" {
+		c, err := config.Load(app.cfgPath)
+		if err != nil {
+			return usageError{err}
+		}
+		if err := c.Validate(); err != nil {
+			return usageError{fmt.Errorf("config %s: %w", app.cfgPath, err)}
+		}
+		if err := c.LoadSecrets(); err != nil {
+			return err
+		}
+		app.cfg = c
+		// The file fills what neither a flag nor the environment set.
+		fill := func(flag, env string, dst *string, v string) {
+			if v != "" && !cmd.Flags().Changed(flag) && os.Getenv(env) == "" {
+				*dst = v
+			}
+		}
+		fill("data", "VPNKEYS_DATA", &app.dataDir, c.Data)
+		fill("db", "VPNKEYS_DB", &app.dsn, c.DB)
+		fill("company", "VPNKEYS_COMPANY", &app.company, c.Company)
+		fill("contact", "VPNKEYS_CONTACT", &app.contact, c.Contact)
+		fill("templates", "VPNKEYS_TEMPLATES", &app.templates, c.Templates)
+	}
 	if app.dataDir == "" {
 		return usagef("--data must not be empty")
 	}
@@ -156,6 +187,7 @@ func (app *app) open(ctx context.Context) (*authority.Authority, error) {
 	app.auth = authority.New(db, authority.Options{
 		Logger: app.log, DataDir: app.dataDir, Templates: app.templates,
 		Company: app.company, Contact: app.contact,
+		PublicURL: app.cfg.PublicURL, LinkTTL: app.cfg.LinkTTL.Duration, Observe: app.observe,
 	})
 	return app.auth, nil
 }

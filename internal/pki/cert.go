@@ -10,6 +10,7 @@ import (
 	"encoding/asn1"
 	"fmt"
 	"math/big"
+	"net"
 	"strings"
 	"time"
 )
@@ -113,6 +114,8 @@ type Leaf struct {
 	Serial     *big.Int // nil draws a new one
 	Days       int
 	Now        time.Time
+	// Hosts are extra DNS names or IP addresses of a server certificate.
+	Hosts []string
 }
 
 // Issue signs a client or server certificate. Client certificates carry
@@ -152,6 +155,13 @@ func (ca *CA) Issue(l Leaf) (*x509.Certificate, error) {
 	case Server:
 		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
 		tmpl.DNSNames = []string{l.CommonName}
+		for _, h := range l.Hosts {
+			if ip := net.ParseIP(h); ip != nil {
+				tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+			} else if h != l.CommonName {
+				tmpl.DNSNames = append(tmpl.DNSNames, h)
+			}
+		}
 	default:
 		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
 	}

@@ -1,0 +1,142 @@
+package cli
+
+import (
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vpnkeys/vpnkeys/internal/authority"
+	"github.com/vpnkeys/vpnkeys/internal/mail"
+	"github.com/vpnkeys/vpnkeys/internal/web"
+)
+
+type serveFlags struct {
+	listen, publicURL, cert, key string
+	self, insecureHTTP           bool
+}
+
+func (app *app) serveCommand() *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the REST API, the one-time link pages, /crl.pem and /metrics",
+		Long: `serve runs vpnkeys' HTTP server on the same database as the CLI. It asks for the
+CA passphrase once at start (or reads it from --passphrase-file or
+` + EnvPassphrase + `) and keeps the CA unlocked in memory only.
+
+It serves TLS with --tls-cert/--tls-key, or with --tls-self (a certificate for
+the listen host issued from the CA at start). Plain HTTP is allowed on a loopback
+address only, unless --insecure-http. SIGTERM or Ctrl-C stops it gracefully:
+requests in flight finish.`,
+		Example: `  vpnkeys serve --listen 127.0.0.1:8080
+  vpnkeys --config /etc/vpnkeys/vpnkeys.toml serve
+  vpnkeys serve --listen 0.0.0.0:8443 --tls-self --public-url https://vpn.example.com:8443`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error { return app.serve(cmd, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.listen, "listen", "127.0.0.1:8080", "address to listen on")
+	fl.StringVar(&f.publicURL, "public-url", "", "URL employees use to reach this server (for links); default from --listen")
+	fl.StringVar(&f.cert, "tls-cert", "", "TLS certificate (PEM)")
+	fl.StringVar(&f.key, "tls-key", "", "TLS key (PEM)")
+	fl.BoolVar(&f.self, "tls-self", false, "serve TLS with a certificate issued from the CA at start")
+	fl.BoolVar(&f.insecureHTTP, "insecure-http", false, "allow plain HTTP on a non-loopback address")
+	return cmd
+}
+
+func (app *app) serve(cmd *cobra.Command, f serveFlags) error {
+	c := app.cfg
+	set := func(flag string, dst *string, v string) {
+		if v != "" && !cmd.Flags().Changed(flag) {
+			*dst = v
+		}
+	}
+	set("listen", &f.listen, c.Listen)
+	set("public-url", &f.publicURL, c.PublicURL)
+	set("tls-cert", &f.cert, c.TLS.Cert)
+	set("tls-key", &f.key, c.TLS.Key)
+	f.self = f.self || c.TLS.Self
+	f.insecureHTTP = f.insecureHTTP || c.InsecureHTTP
+	host, _, err := net.SplitHostPort(f.listen)
+	if err != nil {
+		return usagef("--listen %q: want HOST:PORT", f.listen)
+	}
+	useTLS := f.cert != "" || f.self
+	if (f.cert == "") != (f.key == "") {
+		return usagef("--tls-cert and --tls-key go together")
+	}
+	if ip := net.ParseIP(host); !useTLS && !f.insecureHTTP && host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return usagef("plain HTTP on %s: give --tls-cert/--tls-key or --tls-self, or --insecure-http", f.listen)
+	}
+	app.log = slog.New(slog.NewTextHandler(app.stdio.Err, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	metrics := web.NewMetrics(nil)
+	app.observe = metrics.Observe
+	ctx := cmd.Context()
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return fmt.Errorf("listening: %w", err)
+	}
+	defer ln.Close()
+	scheme := "http"
+	if useTLS {
+		scheme = "https"
+	}
+	if f.publicURL == "" {
+		f.publicURL = scheme + "://" + ln.Addr().String()
+	}
+	app.cfg.PublicURL = f.publicURL
+	a, err := app.unlocked(ctx)
+	if err != nil {
+		return err
+	}
+	metrics.Watch(a)
+	var mailer authority.Mailer
+	if c.SMTP.Enabled() {
+		s, err := mail.NewSender(c.SMTP, app.log)
+		if err != nil {
+			return usageError{err}
+		}
+		mailer = s
+	}
+	srv := &http.Server{
+		Handler:           web.New(web.Options{Authority: a, Mailer: mailer, Logger: app.log, Metrics: metrics}).Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(app.log.Handler(), slog.LevelWarn),
+	}
+	run := func() error { return srv.Serve(ln) }
+	if useTLS {
+		var certPEM, keyPEM []byte
+		if f.self {
+			hosts := []string{host}
+			if host == "" || host == "0.0.0.0" || host == "::" {
+				hosts = []string{"localhost", "127.0.0.1"}
+			}
+			if certPEM, keyPEM, err = a.SelfTLS(hosts); err != nil {
+				return err
+			}
+		}
+		var pair tls.Certificate
+		if f.self {
+			pair, err = tls.X509KeyPair(certPEM, keyPEM)
+		} else {
+			pair, err = tls.LoadX509KeyPair(f.cert, f.key)
+		}
+		if err != nil {
+			return fmt.Errorf("loading TLS certificate: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+		run = func() error { return srv.Serve(tls.NewListener(ln, srv.TLSConfig)) }
+	}
+	fmt.Fprintf(app.stdio.Out, "vpnkeys serving on %s://%s (links: %s/l/...)\n", scheme, ln.Addr(), f.publicURL)
+	err = web.Serve(ctx, srv, run, 15*time.Second)
+	fmt.Fprintln(app.stdio.Out, "vpnkeys stopped")
+	return err
+}

@@ -1,0 +1,122 @@
+// Package config reads vpnkeys' configuration file (TOML). Flags win over
+// the environment (VPNKEYS_...), which wins over the file; the CLI applies
+// that order. Secrets are never in the file itself: the SMTP password comes
+// from a file it names or from VPNKEYS_SMTP_PASSWORD.
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/vpnkeys/vpnkeys/internal/mail"
+)
+
+// Config is the whole file.
+type Config struct {
+	Listen       string      `toml:"listen"`
+	PublicURL    string      `toml:"public_url"`
+	Data         string      `toml:"data"`
+	DB           string      `toml:"db"`
+	Company      string      `toml:"company"`
+	Contact      string      `toml:"contact"`
+	Templates    string      `toml:"templates"`
+	LinkTTL      Duration    `toml:"link_ttl"`
+	InsecureHTTP bool        `toml:"insecure_http"`
+	TLS          TLS         `toml:"tls"`
+	SMTP         mail.Config `toml:"smtp"`
+}
+
+// TLS is the [tls] section.
+type TLS struct {
+	Cert string `toml:"cert"`
+	Key  string `toml:"key"`
+	Self bool   `toml:"self"` // a certificate issued from the CA at start
+}
+
+// Duration reads "72h" style durations.
+type Duration struct{ time.Duration }
+
+// UnmarshalText parses a Go duration.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("duration %q: %w", b, err)
+	}
+	d.Duration = v
+	return nil
+}
+
+// Load reads path; unknown keys are an error (a typo must not pass silently).
+func Load(path string) (Config, error) {
+	var c Config
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return c, fmt.Errorf("reading config: %w", err)
+	}
+	md, err := toml.NewDecoder(bytes.NewReader(b)).Decode(&c)
+	if err != nil {
+		return c, fmt.Errorf("config %s: %w", path, err)
+	}
+	if undecoded := md.Undecoded(); len(undecoded) > 0 {
+		keys := make([]string, len(undecoded))
+		for i, k := range undecoded {
+			keys[i] = k.String()
+		}
+		return c, fmt.Errorf("config %s: unknown keys: %s", path, strings.Join(keys, ", "))
+	}
+	return c, nil
+}
+
+// LoadSecrets reads the SMTP password from the environment or the file the
+// config names.
+func (c *Config) LoadSecrets() error {
+	if v := os.Getenv("VPNKEYS_SMTP_PASSWORD"); v != "" {
+		c.SMTP.Password = mail.Secret(v)
+		return nil
+	}
+	if c.SMTP.PassFile != "" {
+		b, err := os.ReadFile(c.SMTP.PassFile)
+		if err != nil {
+			return fmt.Errorf("reading smtp.password_file: %w", err)
+		}
+		c.SMTP.Password = mail.Secret(strings.TrimRight(string(b), "\r\n"))
+	}
+	return nil
+}
+
+// Validate checks every section; the error names the key.
+func (c *Config) Validate() error {
+	if c.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+			return fmt.Errorf("listen %q: want HOST:PORT", c.Listen)
+		}
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return fmt.Errorf("public_url %q: want https://HOST[:PORT]", c.PublicURL)
+		}
+	}
+	if c.LinkTTL.Duration < 0 || c.LinkTTL.Duration > 90*24*time.Hour {
+		return fmt.Errorf("link_ttl %v: want up to 90 days", c.LinkTTL.Duration)
+	}
+	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
+		return fmt.Errorf("tls.cert and tls.key go together")
+	}
+	if c.TLS.Self && c.TLS.Cert != "" {
+		return fmt.Errorf("tls.self and tls.cert exclude each other")
+	}
+	if c.SMTP.Enabled() {
+		if err := c.SMTP.Validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}

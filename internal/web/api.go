@@ -1,0 +1,354 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vpnkeys/vpnkeys/internal/authority"
+	"github.com/vpnkeys/vpnkeys/internal/bundle"
+	"github.com/vpnkeys/vpnkeys/internal/pki"
+	"github.com/vpnkeys/vpnkeys/internal/store"
+)
+
+// apiRoutes registers /api/v1. The route table is also what the OpenAPI
+// test compares the document with.
+func (s *Server) apiRoutes(mux *http.ServeMux) {
+	for _, rt := range s.routes() {
+		mux.Handle(rt.method+" "+rt.path, s.authed(rt.handler))
+	}
+	mux.HandleFunc("GET /api/v1/openapi.json", serveOpenAPI)
+}
+
+type route struct {
+	method, path string
+	handler      http.HandlerFunc
+}
+
+func (s *Server) routes() []route {
+	return []route{
+		{"GET", "/api/v1/users", s.listUsers},
+		{"POST", "/api/v1/users", s.createUser},
+		{"GET", "/api/v1/users/{user}", s.showUser},
+		{"POST", "/api/v1/users/{user}/revoke", s.revokeUser},
+		{"POST", "/api/v1/users/{user}/renew", s.renewUser},
+		{"POST", "/api/v1/users/{user}/send", s.sendUser},
+		{"POST", "/api/v1/users/{user}/links", s.createLink},
+		{"GET", "/api/v1/servers", s.listServers},
+		{"GET", "/api/v1/servers/{server}/files", s.serverFiles},
+		{"GET", "/api/v1/crl", s.crlInfo},
+		{"GET", "/api/v1/audit", s.listAudit},
+	}
+}
+
+// authed checks the bearer token and tags the request's actor.
+func (s *Server) authed(next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		name, err := s.auth.Authenticate(r.Context(), strings.TrimSpace(tok))
+		if !ok || err != nil {
+			if err == nil {
+				err = authority.ErrUnauthorized
+			}
+			w.Header().Set("WWW-Authenticate", `Bearer realm="vpnkeys"`)
+			s.writeError(w, r, err)
+			return
+		}
+		ctx := authority.WithActor(r.Context(), authority.Actor{Name: "token:" + name, Source: remoteIP(r)})
+		w.Header().Set("Cache-Control", "no-store")
+		next(w, r.WithContext(ctx))
+	})
+}
+
+// decode reads a JSON body strictly: one object, known fields, 1 MiB at most.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return fmt.Errorf("%w: Content-Type must be application/json", errBadRequest)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("%w: reading body: %v", errBadRequest, err)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = []byte("{}")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: invalid JSON: %v", errBadRequest, err)
+	}
+	if dec.More() {
+		return fmt.Errorf("%w: trailing data after the JSON object", errBadRequest)
+	}
+	return nil
+}
+
+func intParam(r *http.Request, name string, def, max int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > max {
+		return 0, fmt.Errorf("%w: %s must be a number from 0 to %d", errBadRequest, name, max)
+	}
+	return n, nil
+}
+
+type userList struct {
+	Users []authority.UserView `json:"users"`
+	Total int                  `json:"total"`
+}
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit, err := intParam(r, "limit", 100, 1000)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	offset, err := intParam(r, "offset", 0, 1<<30)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	users, total, err := s.auth.List(r.Context(), authority.ListFilter{Search: q.Get("search"), Status: q.Get("status"),
+		OrderBy: q.Get("order"), Desc: q.Get("desc") == "true", Limit: limit, Offset: offset})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if users == nil {
+		users = []authority.UserView{}
+	}
+	writeJSON(w, http.StatusOK, userList{users, total})
+}
+
+type createUserRequest struct {
+	Name     string `json:"name"`
+	Email    string `json:"email"`
+	FullName string `json:"full_name"`
+	OS       string `json:"os"`
+	Lang     string `json:"lang"`
+	NewKey   bool   `json:"new_key"`
+}
+
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
+	var req createUserRequest
+	if err := decode(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	res, err := s.auth.AddUsers(r.Context(), []authority.UserRequest{{Name: req.Name, Email: req.Email, FullName: req.FullName, OS: req.OS, Lang: req.Lang}},
+		authority.AddOptions{NewKey: req.NewKey})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	d, err := s.auth.Show(r.Context(), req.Name)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	code := http.StatusOK
+	if res[0].Issued {
+		code = http.StatusCreated
+	}
+	writeJSON(w, code, d)
+}
+
+func (s *Server) showUser(w http.ResponseWriter, r *http.Request) {
+	d, err := s.auth.Show(r.Context(), r.PathValue("user"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+func (s *Server) revokeUser(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Reason string `json:"reason"`
+	}
+	if err := decode(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	reason, err := pki.ParseReason(req.Reason)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	res, err := s.auth.Revoke(r.Context(), r.PathValue("user"), reason)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user": res.User, "serial": res.Serial, "crl_number": res.CRL.Number})
+}
+
+func (s *Server) renewUser(w http.ResponseWriter, r *http.Request) {
+	if err := decode(w, r, &struct{}{}); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if _, err := s.auth.Renew(r.Context(), r.PathValue("user"), authority.AddOptions{}); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.showUser(w, r)
+}
+
+type sendRequest struct {
+	To       string  `json:"to"`
+	Attach   bool    `json:"attach"`
+	TTLHours float64 `json:"ttl_hours"`
+}
+
+type sendResponse struct {
+	To         string    `json:"to"`
+	Link       string    `json:"link,omitempty"`
+	Expires    time.Time `json:"link_expires,omitzero"`
+	Passphrase string    `json:"key_passphrase,omitempty"`
+	MailError  string    `json:"mail_error,omitempty"`
+}
+
+func (s *Server) sendUser(w http.ResponseWriter, r *http.Request) {
+	var req sendRequest
+	if err := decode(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if req.To != "" && req.To != "user" && req.To != "admin" {
+		s.writeError(w, r, fmt.Errorf("%w: to must be \"user\" or \"admin\"", errBadRequest))
+		return
+	}
+	res, err := s.auth.Send(r.Context(), s.mailer, authority.SendRequest{User: r.PathValue("user"), ToAdmin: req.To == "admin",
+		Attach: req.Attach, LinkTTL: time.Duration(req.TTLHours * float64(time.Hour))})
+	out := sendResponse{To: res.To, Link: res.Link.URL, Expires: res.Link.ExpiresAt, Passphrase: res.Passphrase}
+	if err != nil {
+		if code, _, _ := status(err); code == http.StatusBadGateway && out.Link != "" {
+			// The mail failed but the link exists: hand it over.
+			out.MailError = err.Error()
+			writeJSON(w, http.StatusAccepted, out)
+			return
+		}
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) createLink(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		TTLHours float64 `json:"ttl_hours"`
+	}
+	if err := decode(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	l, err := s.auth.CreateLink(r.Context(), r.PathValue("user"), time.Duration(req.TTLHours*float64(time.Hour)))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"user": l.User, "link": l.URL, "expires": l.ExpiresAt})
+}
+
+type serverView struct {
+	Name   string `json:"name"`
+	Remote string `json:"remote"`
+	Subnet string `json:"subnet"`
+}
+
+func (s *Server) listServers(w http.ResponseWriter, r *http.Request) {
+	list, err := s.auth.Servers(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]serverView, len(list))
+	for i, sv := range list {
+		out[i] = serverView{sv.Name, fmt.Sprintf("%s:%d/%s", sv.Host, sv.Port, sv.Proto), sv.Subnet}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"servers": out})
+}
+
+func (s *Server) serverFiles(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("server")
+	files, err := s.auth.ServerFiles(r.Context(), name)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var list []bundle.File
+	for n, b := range files {
+		mode := os.FileMode(0o644)
+		if n == "server.key" || n == "ta.key" {
+			mode = 0o600
+		}
+		list = append(list, bundle.File{Name: n, Mode: mode, Data: b})
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
+	var buf bytes.Buffer
+	if err := bundle.TarGz(&buf, name, list, time.Now()); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/gzip")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name+"-server.tar.gz"))
+	w.Write(buf.Bytes())
+}
+
+func (s *Server) crlInfo(w http.ResponseWriter, r *http.Request) {
+	c, err := s.auth.CRL(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"number": c.Number, "this_update": c.ThisUpdate, "next_update": c.NextUpdate, "revoked": c.Revoked})
+}
+
+type auditView struct {
+	ID     int64           `json:"id"`
+	At     time.Time       `json:"at"`
+	Actor  string          `json:"actor"`
+	Source string          `json:"source"`
+	Action string          `json:"action"`
+	Target string          `json:"target"`
+	Detail json.RawMessage `json:"detail,omitempty"`
+}
+
+func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit, err := intParam(r, "limit", 100, 1000)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	before, err := intParam(r, "before", 0, 1<<62)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	evs, err := s.auth.Audit(r.Context(), store.AuditFilter{Target: q.Get("target"), Action: q.Get("action"), Actor: q.Get("actor"), Limit: limit, Before: int64(before)})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]auditView, len(evs))
+	for i, e := range evs {
+		out[i] = auditView{ID: e.ID, At: e.At, Actor: e.Actor, Source: e.Source, Action: e.Action, Target: e.Target}
+		if e.Detail != "" {
+			out[i].Detail = json.RawMessage(e.Detail)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"events": out})
+}
