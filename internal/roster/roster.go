@@ -1,0 +1,167 @@
+// Package roster parses the CSV rosters behind `vpnkeys import users` and
+// the web upload: a header naming the columns user, email, name, os, lang
+// (any order, only user required), UTF-8, with or without a BOM, CRLF or LF.
+// Every refused row is reported with its line and reason; the good rows are
+// returned apart, so a caller can keep them or refuse the whole file.
+package roster
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/vpnkeys/vpnkeys/internal/account"
+)
+
+// MaxRows bounds a roster.
+const MaxRows = 100_000
+
+// Row is one accepted line.
+type Row struct {
+	Line  int
+	User  string
+	Email string
+	Name  string
+	OS    string // "" when the cell was empty
+	Lang  string // "" when the cell was empty
+}
+
+// RowError is one refused line.
+type RowError struct {
+	Line int
+	User string
+	Err  error
+}
+
+func (e RowError) Error() string {
+	if e.User != "" {
+		return fmt.Sprintf("line %d: user %q: %v", e.Line, e.User, e.Err)
+	}
+	return fmt.Sprintf("line %d: %v", e.Line, e.Err)
+}
+
+func (e RowError) Unwrap() error { return e.Err }
+
+// ErrFile wraps problems with the file as a whole.
+var ErrFile = errors.New("roster")
+
+var columns = []string{"user", "email", "name", "os", "lang"}
+
+// Parse reads a roster. A problem with the file as a whole (no header, no
+// user column, an unknown column, not UTF-8, too many rows) returns an
+// error and no rows.
+func Parse(r io.Reader) ([]Row, []RowError, error) {
+	data, err := io.ReadAll(io.LimitReader(r, 64<<20))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: reading: %v", ErrFile, err)
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if !utf8.Valid(data) {
+		return nil, nil, fmt.Errorf("%w: not UTF-8 text", ErrFile)
+	}
+	cr := csv.NewReader(bytes.NewReader(data))
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = false
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil, nil, fmt.Errorf("%w: empty file: want a header line such as user,email,name,os,lang", ErrFile)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: header: %v", ErrFile, err)
+	}
+	idx := map[string]int{}
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(h))
+		known := false
+		for _, c := range columns {
+			known = known || h == c
+		}
+		if !known {
+			return nil, nil, fmt.Errorf("%w: line 1: unknown column %q: use user, email, name, os, lang", ErrFile, h)
+		}
+		if _, dup := idx[h]; dup {
+			return nil, nil, fmt.Errorf("%w: line 1: column %q twice", ErrFile, h)
+		}
+		idx[h] = i
+	}
+	if _, ok := idx["user"]; !ok {
+		return nil, nil, fmt.Errorf("%w: line 1: no user column (the header must name it)", ErrFile)
+	}
+	var rows []Row
+	var bad []RowError
+	first := map[string]int{}
+	for n := 0; ; n++ {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				bad = append(bad, RowError{Line: pe.StartLine, Err: pe.Err})
+				continue
+			}
+			return nil, nil, fmt.Errorf("%w: %v", ErrFile, err)
+		}
+		line, _ := cr.FieldPos(0)
+		if n >= MaxRows {
+			return nil, nil, fmt.Errorf("%w: more than %d rows", ErrFile, MaxRows)
+		}
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" && len(header) > 1 {
+			continue
+		}
+		if len(rec) != len(header) {
+			bad = append(bad, RowError{Line: line, Err: fmt.Errorf("%d fields, want %d like the header", len(rec), len(header))})
+			continue
+		}
+		cell := func(c string) string {
+			if i, ok := idx[c]; ok {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		row := Row{Line: line, User: cell("user"), Email: cell("email"), Name: cell("name"), OS: cell("os"), Lang: cell("lang")}
+		if err := check(&row); err != nil {
+			bad = append(bad, RowError{Line: line, User: row.User, Err: err})
+			continue
+		}
+		if l, dup := first[row.User]; dup {
+			bad = append(bad, RowError{Line: line, User: row.User, Err: fmt.Errorf("%w: already on line %d", account.ErrInvalid, l)})
+			continue
+		}
+		first[row.User] = line
+		rows = append(rows, row)
+	}
+	return rows, bad, nil
+}
+
+func check(r *Row) error {
+	if err := account.ValidName(r.User); err != nil {
+		return err
+	}
+	if err := account.ValidEmail(r.Email); err != nil {
+		return err
+	}
+	if err := account.ValidFullName(r.Name); err != nil {
+		return err
+	}
+	if r.OS != "" {
+		os, err := account.ParseOS(r.OS, "")
+		if err != nil {
+			return err
+		}
+		r.OS = string(os)
+	}
+	if r.Lang != "" {
+		l, err := account.ParseLang(r.Lang, "")
+		if err != nil {
+			return err
+		}
+		r.Lang = string(l)
+	}
+	return nil
+}
