@@ -56,6 +56,9 @@ type AddOptions struct {
 	NewKey bool
 	// Progress, when set, is called after each batch.
 	Progress func(done, total int)
+	// NoBundles issues certificates without writing bundles (they are
+	// rendered later from the kept key: a link, send, or add again).
+	NoBundles bool
 }
 
 // AddResult tells what AddUsers did for one user.
@@ -212,10 +215,12 @@ func (a *Authority) tryBatch(ctx context.Context, u *unlockedCA, tmpl *bundle.Te
 		abort()
 		return nil, err
 	}
-	staged := make([]*bundle.Staged, len(plans))
+	var staged []*bundle.Staged
 	res := make([]AddResult, len(plans))
 	for i, p := range plans {
-		staged[i] = p.staged
+		if p.staged != nil {
+			staged = append(staged, p.staged)
+		}
 		res[i] = AddResult{User: p.user.Name, Serial: p.cert.Serial, Issued: p.issued, Expires: p.cert.NotAfter, Dir: opts.OutDir}
 	}
 	if a.opts.Observe != nil {
@@ -264,6 +269,9 @@ func (a *Authority) plan(u *unlockedCA, tmpl *bundle.Templates, servers []bundle
 			return p, err
 		}
 		p.issued = true
+	}
+	if opts.NoBundles {
+		return p, nil
 	}
 	files, err := a.render(u, tmpl, servers, p.user, p.cert, keyPEM)
 	if err != nil {

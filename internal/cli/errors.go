@@ -9,6 +9,7 @@ import (
 	"github.com/vpnkeys/vpnkeys/internal/easyrsa"
 	"github.com/vpnkeys/vpnkeys/internal/ovpn"
 	"github.com/vpnkeys/vpnkeys/internal/pki"
+	"github.com/vpnkeys/vpnkeys/internal/store"
 )
 
 // usageError marks a command line that does not parse.
@@ -47,6 +48,12 @@ func exitCode(err error) int {
 		errors.Is(err, authority.ErrInitialized),
 		errors.Is(err, authority.ErrNoServers),
 		errors.Is(err, errNoPassphrase),
+		errors.Is(err, store.ErrExists),
+		errors.Is(err, authority.ErrTokenExists),
+		errors.Is(err, authority.ErrUnauthorized),
+		errors.Is(err, authority.ErrNoMail),
+		errors.Is(err, authority.ErrNoEmail),
+		errors.Is(err, authority.ErrNoAdmin),
 		errors.As(err, new(easyrsa.ProblemsError)):
 		return exitUsage
 	case errors.Is(err, errCanceled):

@@ -83,7 +83,7 @@ reported with its file and line; either all of it lands or nothing does.`,
 	}
 	er.Flags().StringVar(&taKey, "ta-key", "", "the servers' ta.key (OpenVPN static key) to keep using")
 	er.Flags().BoolVar(&dryRun, "dry-run", false, "check and print what would be imported, change nothing")
-	cmd.AddCommand(er)
+	cmd.AddCommand(er, app.importUsersCommand())
 	return cmd
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"time"
@@ -125,7 +126,7 @@ State lives in an SQLite database in the data folder (--data, default
 	root.AddCommand(app.initCommand(), app.addCommand(), app.listCommand(), app.showCommand(),
 		app.revokeCommand(), app.renewCommand(), app.crlCommand(), app.serverCommand(),
 		app.importCommand(), app.exportCommand(), app.serveCommand(), app.tokenCommand(), app.sendCommand(),
-		app.linkCommand(), app.auditCommand(), app.configCommand())
+		app.linkCommand(), app.auditCommand(), app.configCommand(), app.dbCommand())
 	return root
 }
 
@@ -218,10 +219,11 @@ func (app *app) unlocked(ctx context.Context) (*authority.Authority, error) {
 func withActor(ctx context.Context) context.Context {
 	name := os.Getenv("SUDO_USER")
 	if name == "" {
-		name = os.Getenv("USER")
-	}
-	if name == "" {
-		name = fmt.Sprint(os.Getuid())
+		if u, err := user.Current(); err == nil {
+			name = u.Username
+		} else {
+			name = fmt.Sprint(os.Getuid())
+		}
 	}
 	host, _ := os.Hostname()
 	return authority.WithActor(ctx, authority.Actor{Name: "cli:" + name, Source: "host " + host})

@@ -33,10 +33,17 @@ func (q *Queries) InsertCert(ctx context.Context, c Cert) error {
 	return nil
 }
 
+// isUniqueViolation also counts PostgreSQL's deadlock and serialization
+// failures: like a unique violation, they mean another transaction won a
+// race, and the caller retries from the start.
 func isUniqueViolation(err error) bool {
 	s := err.Error()
-	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505") ||
-		strings.Contains(s, "duplicate key value")
+	for _, m := range []string{"UNIQUE constraint failed", "SQLSTATE 23505", "duplicate key value", "SQLSTATE 40P01", "SQLSTATE 40001"} {
+		if strings.Contains(s, m) {
+			return true
+		}
+	}
+	return false
 }
 
 const certColumns = `serial, kind, subject, cert_pem, key_sealed, not_before, not_after, state, revoked_at, reason, created_at`
