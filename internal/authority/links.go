@@ -134,9 +134,21 @@ type Download struct {
 
 // RedeemLink uses the link up (exactly once, however many clicks race) and
 // returns the user's profile, or the zip of the whole bundle when asZip.
+// The download is rendered before the link is used up, so a link to access
+// that was revoked meanwhile is refused without being spent.
 func (a *Authority) RedeemLink(ctx context.Context, tok, from string, asZip bool) (Download, error) {
 	start := a.now()
 	l, err := a.link(ctx, tok)
+	if err != nil {
+		return Download{}, err
+	}
+	switch {
+	case l.UsedAt != 0:
+		return Download{}, ErrLinkUsed
+	case l.ExpiresAt <= start.Unix():
+		return Download{}, ErrLinkExpired
+	}
+	d, err := a.download(ctx, l.User, asZip)
 	if err != nil {
 		return Download{}, err
 	}
@@ -156,21 +168,26 @@ func (a *Authority) RedeemLink(ctx context.Context, tok, from string, asZip bool
 	if err != nil {
 		return Download{}, err
 	}
-	_, files, err := a.currentBundle(ctx, l.User, nil)
+	return d, nil
+}
+
+// download renders what a link hands out.
+func (a *Authority) download(ctx context.Context, user string, asZip bool) (Download, error) {
+	_, files, err := a.currentBundle(ctx, user, nil)
 	if err != nil {
 		return Download{}, err
 	}
 	if asZip {
 		var b bytes.Buffer
-		if err := bundle.Zip(&b, l.User, files, a.now()); err != nil {
+		if err := bundle.Zip(&b, user, files, a.now()); err != nil {
 			return Download{}, err
 		}
-		return Download{Name: l.User + ".zip", ContentType: "application/zip", Data: b.Bytes()}, nil
+		return Download{Name: user + ".zip", ContentType: "application/zip", Data: b.Bytes()}, nil
 	}
 	for _, f := range files {
-		if f.Name == l.User+".ovpn" {
+		if f.Name == user+".ovpn" {
 			return Download{Name: f.Name, ContentType: "application/x-openvpn-profile", Data: f.Data}, nil
 		}
 	}
-	return Download{}, fmt.Errorf("bundle of %s has no profile", l.User)
+	return Download{}, fmt.Errorf("bundle of %s has no profile", user)
 }

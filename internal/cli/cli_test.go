@@ -10,9 +10,12 @@ import (
 	"testing"
 
 	"github.com/vpnkeys/vpnkeys/internal/authority"
+	"github.com/vpnkeys/vpnkeys/internal/store/pgtest"
 )
 
 const pass = "cli test passphrase"
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 type result struct {
 	code     int
@@ -36,6 +39,16 @@ func run(t *testing.T, env map[string]string, args ...string) result {
 
 func setup(t *testing.T) (data, passFile string) {
 	t.Helper()
+	return setupDB(t, "")
+}
+
+// setupDB makes a CA and a server; with a dsn, on that database (the
+// VPNKEYS_DB environment variable, as an operator would set it).
+func setupDB(t *testing.T, dsn string) (data, passFile string) {
+	t.Helper()
+	if dsn != "" {
+		t.Setenv("VPNKEYS_DB", dsn)
+	}
 	dir := t.TempDir()
 	data = filepath.Join(dir, "data")
 	passFile = filepath.Join(dir, "pass")
@@ -49,8 +62,13 @@ func setup(t *testing.T) (data, passFile string) {
 	return data, passFile
 }
 
-func TestFlow(t *testing.T) {
-	data, pf := setup(t)
+func TestFlow(t *testing.T) { flow(t, "") }
+
+// TestFlowPostgres runs the same commands on PostgreSQL.
+func TestFlowPostgres(t *testing.T) { flow(t, pgtest.Start(t)) }
+
+func flow(t *testing.T, dsn string) {
+	data, pf := setupDB(t, dsn)
 	r := run(t, nil, "--data", data, "--passphrase-file", pf, "add", "alice", "--email", "alice@example.com", "--os", "macos", "--lang", "fr")
 	if r.code != 0 || !strings.Contains(r.out, "alice: issued certificate") {
 		t.Fatalf("add: %+v", r)
@@ -79,6 +97,9 @@ func TestFlow(t *testing.T) {
 	r = run(t, nil, "--data", data, "crl")
 	if r.code != 0 || !strings.HasPrefix(r.out, "-----BEGIN X509 CRL-----") {
 		t.Fatalf("crl: %+v", r)
+	}
+	if _, err := os.Stat(filepath.Join(data, "vpnkeys.db")); dsn != "" && err == nil {
+		t.Fatal("the PostgreSQL run wrote an SQLite database")
 	}
 }
 

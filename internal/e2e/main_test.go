@@ -1,0 +1,9 @@
+package e2e
+
+import (
+	"testing"
+
+	"github.com/vpnkeys/vpnkeys/internal/store/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
