@@ -1,6 +1,7 @@
 package authority
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -9,7 +10,9 @@ import (
 
 	"github.com/vpnkeys/vpnkeys/internal/easyrsa"
 	"github.com/vpnkeys/vpnkeys/internal/pki"
+	"github.com/vpnkeys/vpnkeys/internal/roster"
 	"github.com/vpnkeys/vpnkeys/internal/store"
+	"github.com/vpnkeys/vpnkeys/internal/store/pgtest"
 )
 
 // BenchmarkAddUser issues one full P-256 bundle per op: key, certificate,
@@ -112,4 +115,58 @@ func BenchmarkImportEasyRSA5000(b *testing.B) {
 		db.Close()
 		b.StartTimer()
 	}
+}
+
+// benchRoster onboards a 10,000-row roster (parsed from CSV) per op on a
+// fresh database: one CA unlock, batches of 256 in one transaction each.
+func benchRoster(b *testing.B, dsn func(b *testing.B) string, noBundles bool) {
+	var csv bytes.Buffer
+	csv.WriteString("user,email,name,os,lang\n")
+	for i := range 10000 {
+		fmt.Fprintf(&csv, "user%05d,user%05d@example.com,\"Employee %d\",%s,en\n", i, i, i, []string{"linux", "macos", "windows"}[i%3])
+	}
+	ctx := context.Background()
+	for b.Loop() {
+		b.StopTimer()
+		db, err := store.Open(ctx, dsn(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		dir := b.TempDir()
+		a := New(db, Options{DataDir: dir})
+		if err := a.Init(ctx, InitRequest{Algo: pki.P256, Passphrase: pki.Passphrase(testPass)}); err != nil {
+			b.Fatal(err)
+		}
+		a.AddServer(ctx, ServerRequest{Name: "dc1", Remote: "vpn.example.com:1194"})
+		a = New(db, Options{DataDir: dir})
+		b.StartTimer()
+		if err := a.Unlock(ctx, pki.Passphrase(testPass)); err != nil {
+			b.Fatal(err)
+		}
+		rows, bad, err := roster.Parse(bytes.NewReader(csv.Bytes()))
+		if err != nil || len(bad) != 0 {
+			b.Fatal(err, bad)
+		}
+		reqs := make([]UserRequest, len(rows))
+		for i, r := range rows {
+			reqs[i] = UserRequest{Name: r.User, Email: r.Email, FullName: r.Name, OS: r.OS, Lang: r.Lang}
+		}
+		res, err := a.OnboardRoster(ctx, reqs, AddOptions{NoBundles: noBundles})
+		if err != nil || res.Issued != 10000 {
+			b.Fatalf("%+v %v", res.Issued, err)
+		}
+		b.StopTimer()
+		db.Close()
+		b.StartTimer()
+	}
+}
+
+func sqliteDSN(b *testing.B) string   { return filepath.Join(b.TempDir(), "vpnkeys.db") }
+func postgresDSN(b *testing.B) string { return pgtest.Start(b) }
+
+func BenchmarkRoster10000SQLite(b *testing.B)          { benchRoster(b, sqliteDSN, false) }
+func BenchmarkRoster10000SQLiteNoBundles(b *testing.B) { benchRoster(b, sqliteDSN, true) }
+func BenchmarkRoster10000Postgres(b *testing.B)        { benchRoster(b, postgresDSN, false) }
+func BenchmarkRoster10000PostgresNoBundles(b *testing.B) {
+	benchRoster(b, postgresDSN, true)
 }

@@ -31,7 +31,7 @@ type instance struct {
 	cmd  *exec.Cmd
 }
 
-func startInstance(t *testing.T, env []string, args ...string) *instance {
+func startInstance(t testing.TB, env []string, args ...string) *instance {
 	t.Helper()
 	cmd := exec.Command(binary(t), append(args, "serve", "--listen", "127.0.0.1:0")...)
 	cmd.Env = append(os.Environ(), env...)

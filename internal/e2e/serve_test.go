@@ -29,7 +29,7 @@ var (
 )
 
 // binary builds cmd/vpnkeys once per test run.
-func binary(t *testing.T) string {
+func binary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "vpnkeys-bin-*")
@@ -53,7 +53,7 @@ func binary(t *testing.T) string {
 }
 
 // cli runs the real binary and fails the test on a non-zero exit.
-func cli(t *testing.T, env []string, args ...string) string {
+func cli(t testing.TB, env []string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(binary(t), args...)
 	cmd.Env = append(os.Environ(), env...)
