@@ -191,3 +191,14 @@ func (a *Authority) download(ctx context.Context, user string, asZip bool) (Down
 	}
 	return Download{}, fmt.Errorf("bundle of %s has no profile", user)
 }
+
+// BundleZip renders a user's current bundle as a zip for an admin to hand
+// over, without using any link.
+func (a *Authority) BundleZip(ctx context.Context, user string) (Download, error) {
+	d, err := a.download(ctx, user, true)
+	if err != nil {
+		return Download{}, err
+	}
+	a.db.WithTx(ctx, func(q *store.Queries) error { return a.audit(ctx, q, "user.download", user, nil) })
+	return d, nil
+}

@@ -126,7 +126,7 @@ State lives in an SQLite database in the data folder (--data, default
 	root.AddCommand(app.initCommand(), app.addCommand(), app.listCommand(), app.showCommand(),
 		app.revokeCommand(), app.renewCommand(), app.crlCommand(), app.serverCommand(),
 		app.importCommand(), app.exportCommand(), app.serveCommand(), app.tokenCommand(), app.sendCommand(),
-		app.linkCommand(), app.auditCommand(), app.configCommand(), app.dbCommand())
+		app.linkCommand(), app.auditCommand(), app.configCommand(), app.dbCommand(), app.adminCommand())
 	return root
 }
 

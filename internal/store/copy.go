@@ -20,6 +20,7 @@ var copyTables = []struct {
 	{"server_outputs", "server_name, host, dir, written_at", "server_name, host, dir"},
 	{"links", "token_hash, user_name, serial, created_at, expires_at, opened_at, used_at, used_from", "token_hash"},
 	{"api_tokens", "name, token_hash, created_at, revoked_at, last_used", "name"},
+	{"admins", "name, password_hash, created_at", "name"},
 	{"audit", "at, actor, source, action, target, detail", "id"},
 }
 

@@ -9,10 +9,10 @@ import (
 	"github.com/vpnkeys/vpnkeys/internal/authority"
 )
 
-//go:embed templates/*.html static/style.css
+//go:embed templates static
 var assets embed.FS
 
-var pages = template.Must(template.ParseFS(assets, "templates/*.html"))
+var pages = template.Must(template.ParseFS(assets, "templates/link*.html"))
 
 func serveCSS(w http.ResponseWriter, r *http.Request) {
 	b, _ := assets.ReadFile("static/style.css")

@@ -25,6 +25,7 @@ type Server struct {
 	mailer  authority.Mailer
 	log     *slog.Logger
 	metrics *Metrics
+	limiter loginLimiter
 	handler http.Handler
 }
 
@@ -45,6 +46,7 @@ func New(o Options) *Server {
 	mux.HandleFunc("GET /l/{token}", s.linkPage)
 	mux.HandleFunc("POST /l/{token}", s.linkDownload)
 	s.apiRoutes(mux)
+	s.uiRoutes(mux)
 	s.handler = s.logRequests(securityHeaders(mux))
 	return s
 }
@@ -102,7 +104,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")

@@ -1,0 +1,224 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/vpnkeys/vpnkeys/internal/authority"
+)
+
+const sessionCookie = "vpnkeys_session"
+
+// uiPages holds each page parsed with the layout.
+var uiPages = func() map[string]*template.Template {
+	funcs := template.FuncMap{
+		"date": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.UTC().Format(time.DateOnly)
+		},
+		"datetime": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") },
+		"short": func(s string) string {
+			if len(s) > 12 {
+				return s[:12] + "…"
+			}
+			return s
+		},
+	}
+	names, err := fs.Glob(assets, "templates/ui/*.html")
+	if err != nil {
+		panic(err)
+	}
+	m := map[string]*template.Template{}
+	for _, n := range names {
+		base := strings.TrimSuffix(n[len("templates/ui/"):], ".html")
+		if base == "layout" || base == "events" {
+			continue
+		}
+		t := template.New("layout").Funcs(funcs)
+		m[base] = template.Must(t.ParseFS(assets, "templates/ui/layout.html", "templates/ui/events.html", n))
+	}
+	return m
+}()
+
+// page is what every UI page gets.
+type page struct {
+	Title, Admin, Flash, Error string
+}
+
+type adminKey struct{}
+
+func adminOf(ctx context.Context) string {
+	s, _ := ctx.Value(adminKey{}).(string)
+	return s
+}
+
+func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, name string, data any) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	if err := uiPages[name].ExecuteTemplate(w, "layout", data); err != nil {
+		s.log.Error("rendering page", "page", name, "err", err)
+	}
+}
+
+// uiRoutes registers the admin pages behind sign-in, all wrapped in
+// cross-origin protection: a state-changing request from another site is
+// refused before any handler runs.
+func (s *Server) uiRoutes(mux *http.ServeMux) {
+	ui := http.NewServeMux()
+	ui.HandleFunc("GET /login", s.loginPage)
+	ui.HandleFunc("POST /login", s.login)
+	ui.HandleFunc("POST /logout", s.logout)
+	ui.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/ui/users", http.StatusSeeOther) })
+	ui.HandleFunc("GET /static/htmx.min.js", serveStatic("static/htmx.min.js", "text/javascript"))
+	ui.HandleFunc("GET /static/ui.js", serveStatic("static/ui.js", "text/javascript"))
+	for _, rt := range []struct {
+		pattern string
+		h       http.HandlerFunc
+	}{
+		{"GET /ui/users", s.uiUsers},
+		{"GET /ui/users/new", s.uiNewUser},
+		{"POST /ui/users", s.uiCreateUser},
+		{"GET /ui/users/{user}", s.uiUser},
+		{"GET /ui/users/{user}/bundle.zip", s.uiBundle},
+		{"POST /ui/users/{user}/send", s.uiSend},
+		{"POST /ui/users/{user}/link", s.uiLink},
+		{"POST /ui/users/{user}/renew", s.uiRenew},
+		{"GET /ui/users/{user}/revoke", s.uiRevokeConfirm},
+		{"POST /ui/users/{user}/revoke", s.uiRevoke},
+		{"GET /ui/import", s.uiImportPage},
+		{"POST /ui/import", s.uiImport},
+		{"GET /ui/servers", s.uiServers},
+		{"GET /ui/servers/{server}/files.tar.gz", s.serverFiles},
+		{"GET /ui/crl", s.uiCRL},
+		{"GET /ui/audit", s.uiAudit},
+	} {
+		ui.Handle(rt.pattern, s.signedIn(rt.h))
+	}
+	h := http.NewCrossOriginProtection().Handler(ui)
+	for _, p := range []string{"/login", "/logout", "/{$}", "/static/htmx.min.js", "/static/ui.js", "/ui/"} {
+		mux.Handle(p, h)
+	}
+}
+
+func serveStatic(name, ctype string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		b, _ := assets.ReadFile(name)
+		w.Header().Set("Content-Type", ctype+"; charset=utf-8")
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		w.Write(b)
+	}
+}
+
+// signedIn lets a request through with a live session, tagging its actor;
+// otherwise it sends the browser to the sign-in page.
+func (s *Server) signedIn(next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie(sessionCookie)
+		var name string
+		if err == nil {
+			name, err = s.auth.Session(r.Context(), c.Value)
+		}
+		if err != nil {
+			if !errors.Is(err, authority.ErrNoSession) && !errors.Is(err, http.ErrNoCookie) {
+				s.log.Error("checking session", "err", err)
+			}
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			http.Error(w, "not signed in", http.StatusUnauthorized)
+			return
+		}
+		ctx := context.WithValue(r.Context(), adminKey{}, name)
+		ctx = authority.WithActor(ctx, authority.Actor{Name: "admin:" + name, Source: remoteIP(r)})
+		next(w, r.WithContext(ctx))
+	})
+}
+
+type loginData struct {
+	page
+	Next, Name string
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "login", loginData{page: page{Title: "Sign in"}, Next: safeNext(r.URL.Query().Get("next"))})
+}
+
+// safeNext keeps redirects on this site.
+func safeNext(n string) string {
+	if !strings.HasPrefix(n, "/ui/") || strings.HasPrefix(n, "//") || strings.Contains(n, "\\") {
+		return "/ui/users"
+	}
+	return n
+}
+
+// loginLimiter slows down password guessing: per source address and per
+// admin name, 5 failures at once, then one more every 12 seconds.
+type loginLimiter struct {
+	mu sync.Mutex
+	m  map[string]*rate.Limiter
+}
+
+func (l *loginLimiter) get(key string) *rate.Limiter {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.m == nil {
+		l.m = map[string]*rate.Limiter{}
+	}
+	if len(l.m) > 10000 {
+		l.m = map[string]*rate.Limiter{} // bounded memory; forgets old entries
+	}
+	lim, ok := l.m[key]
+	if !ok {
+		lim = rate.NewLimiter(rate.Every(12*time.Second), 5)
+		l.m[key] = lim
+	}
+	return lim
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4096)
+	name, pw := r.FormValue("name"), r.FormValue("password")
+	next := safeNext(r.FormValue("next"))
+	ip := remoteIP(r)
+	byIP, byName := s.limiter.get("ip:"+ip), s.limiter.get("name:"+name)
+	data := loginData{page: page{Title: "Sign in"}, Next: next, Name: name}
+	if byIP.Tokens() < 1 || byName.Tokens() < 1 {
+		s.log.Warn("login refused: too many failures", "admin", name, "remote", ip)
+		data.Error = "Too many failed sign-ins. Wait a minute and try again."
+		s.render(w, r, http.StatusTooManyRequests, "login", data)
+		return
+	}
+	tok, err := s.auth.Login(r.Context(), name, pw, ip)
+	if err != nil {
+		byIP.Allow()
+		byName.Allow()
+		s.log.Warn("login failed", "admin", name, "remote", ip)
+		data.Error = "Wrong admin name or password."
+		s.render(w, r, http.StatusUnauthorized, "login", data)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true, Secure: r.TLS != nil,
+		SameSite: http.SameSiteLaxMode, MaxAge: int(authority.SessionMax / time.Second)})
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		s.auth.Logout(r.Context(), c.Value)
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
