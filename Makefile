@@ -3,7 +3,7 @@ GO      ?= go
 PKGS    ?= ./...
 TIMEOUT ?= 40m
 
-.PHONY: help deps build run test test-short vet lint bench bench-easyrsa fmt
+.PHONY: help deps build run test test-short vet lint staticcheck bench bench-easyrsa fmt
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -22,6 +22,9 @@ vet: ## go vet
 
 lint: vet ## go vet and gofmt check
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+staticcheck: ## staticcheck (fetched through the module proxy)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $(PKGS)
 
 test: deps lint ## install deps, vet, and run every test with -race (what CI runs)
 	$(GO) test -race -timeout $(TIMEOUT) $(PKGS)

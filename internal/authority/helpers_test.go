@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/vpnkeys/vpnkeys/internal/pki"
 	"github.com/vpnkeys/vpnkeys/internal/store"
@@ -81,11 +80,6 @@ func mode(t testing.TB, path string) os.FileMode {
 	}
 	return fi.Mode().Perm()
 }
-
-// fixedClock is a settable clock for expiry tests.
-type fixedClock struct{ t time.Time }
-
-func (c *fixedClock) Now() time.Time { return c.t }
 
 func auditFilterTarget(target string) store.AuditFilter { return store.AuditFilter{Target: target} }
 

@@ -62,7 +62,7 @@ func IsEncrypted(pemBytes []byte) bool {
 		return false
 	}
 	//lint:ignore SA1019 legacy PEM encryption is read, never written
-	return b.Type == "ENCRYPTED PRIVATE KEY" || x509.IsEncryptedPEMBlock(b) //nolint:staticcheck
+	return b.Type == "ENCRYPTED PRIVATE KEY" || x509.IsEncryptedPEMBlock(b)
 }
 
 // ParseKey opens a PEM private key: PKCS#8 (plain or encrypted), PKCS#1 RSA,
@@ -85,11 +85,12 @@ func ParseKey(pemBytes []byte, pass Passphrase) (crypto.Signer, error) {
 		}
 		return asSigner(k)
 	//lint:ignore SA1019 legacy PEM encryption is read, never written
-	case x509.IsEncryptedPEMBlock(b): //nolint:staticcheck
+	case x509.IsEncryptedPEMBlock(b):
 		if len(pass) == 0 {
 			return nil, fmt.Errorf("%w: key is encrypted and no passphrase was given", ErrWrongPassphrase)
 		}
-		plain, err := x509.DecryptPEMBlock(b, pass) //nolint:staticcheck
+		//lint:ignore SA1019 legacy keys from old easy-rsa PKIs are read, never written
+		plain, err := x509.DecryptPEMBlock(b, pass)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrWrongPassphrase, err)
 		}
@@ -98,10 +99,10 @@ func ParseKey(pemBytes []byte, pass Passphrase) (crypto.Signer, error) {
 	return parseDER(der)
 }
 
+// wrongPassphraseOr reports a failed PKCS#8 decryption as a wrong
+// passphrase: the outer structure parsed, so what failed is the decryption
+// (pkcs8 sees it as bad padding or bad ASN.1 inside).
 func wrongPassphraseOr(err error) error {
-	// pkcs8 reports a wrong passphrase as a padding or ASN.1 failure of the
-	// decrypted bytes; anything it can still say about the structure means
-	// the outer encoding was fine, so the passphrase is the problem.
 	return fmt.Errorf("%w (%v)", ErrWrongPassphrase, err)
 }
 
