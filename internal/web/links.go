@@ -3,6 +3,7 @@ package web
 import (
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 
@@ -26,18 +27,27 @@ func noStore(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 }
 
-// linkPage shows the instructions and the download button. Showing the
-// page does not use the link up (mail scanners fetch links); the POST does.
+// linkPage shows the instructions and the download button, in the
+// employee's language. Showing the page does not use the link up (mail
+// scanners fetch links); the POST does.
 func (s *Server) linkPage(w http.ResponseWriter, r *http.Request) {
 	noStore(w)
 	v, err := s.auth.OpenLink(r.Context(), r.PathValue("token"))
 	if err != nil {
-		s.linkError(w, r, err)
+		s.linkError(w, v.Lang, err)
 		return
 	}
+	t := textsFor(v.Lang)
+	who := v.FullName
+	if who == "" {
+		who = v.User
+	}
 	pages.ExecuteTemplate(w, "link.html", map[string]any{
-		"User": v.User, "FullName": v.FullName, "OS": v.OS, "Lang": v.Lang,
-		"Expires": v.ExpiresAt.Format("2006-01-02 15:04 MST"), "Readme": v.Readme,
+		"Lang": v.Lang, "OS": v.OS, "Readme": v.Readme,
+		"Title":    fmt.Sprintf(t["title"], who),
+		"Once":     fmt.Sprintf(t["once"], v.ExpiresAt.Format("2006-01-02 15:04 MST")),
+		"Download": fmt.Sprintf(t["download"], v.User),
+		"Zip":      t["zip"],
 	})
 }
 
@@ -48,7 +58,7 @@ func (s *Server) linkDownload(w http.ResponseWriter, r *http.Request) {
 	d, err := s.auth.RedeemLink(r.Context(), r.PathValue("token"), remoteIP(r), asZip)
 	if err != nil {
 		noStore(w)
-		s.linkError(w, r, err)
+		s.linkError(w, "", err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -57,23 +67,25 @@ func (s *Server) linkDownload(w http.ResponseWriter, r *http.Request) {
 	w.Write(d.Data)
 }
 
-func (s *Server) linkError(w http.ResponseWriter, r *http.Request, err error) {
-	title, msg, code := "Link not found", "This link does not exist.", http.StatusNotFound
+func (s *Server) linkError(w http.ResponseWriter, lang string, err error) {
+	t := textsFor(lang)
+	key, code := "unknown", http.StatusNotFound
 	switch {
 	case errors.Is(err, authority.ErrLinkUsed):
-		title, msg, code = "This link was already used", "Each link works only once, and this one has been used.", http.StatusGone
+		key, code = "used", http.StatusGone
 	case errors.Is(err, authority.ErrLinkExpired):
-		title, msg, code = "This link has expired", "Links stop working after a while, for your safety.", http.StatusGone
+		key, code = "expired", http.StatusGone
 	case errors.Is(err, authority.ErrNotActive):
-		title, msg, code = "This access is no longer active", "The VPN access behind this link was revoked or has expired.", http.StatusGone
+		key, code = "inactive", http.StatusGone
 	case !errors.Is(err, authority.ErrLinkUnknown):
 		s.log.Error("link page failed", "err", err)
-		title, msg, code = "Something went wrong", "The link could not be served right now.", http.StatusInternalServerError
+		key, code = "error", http.StatusInternalServerError
 	}
 	contact := s.auth.Contact()
 	if contact == "" {
-		contact = "your administrator"
+		contact = t["admin"]
 	}
 	w.WriteHeader(code)
-	pages.ExecuteTemplate(w, "link_error.html", map[string]any{"Title": title, "Message": msg, "Contact": contact})
+	pages.ExecuteTemplate(w, "link_error.html", map[string]any{"Lang": lang, "Title": t[key], "Message": t[key+"_msg"],
+		"Ask": fmt.Sprintf(t["ask"], contact)})
 }

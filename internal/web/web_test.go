@@ -276,7 +276,7 @@ func TestLinkPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp, body := e.do(t, "GET", "/l/"+l.Token, "", "")
-	if resp.StatusCode != 200 || !strings.Contains(string(body), "Download wendy.ovpn") || !strings.Contains(string(body), "OpenVPN GUI") ||
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "Télécharger wendy.ovpn") || !strings.Contains(string(body), `lang="fr"`) || !strings.Contains(string(body), "OpenVPN GUI") ||
 		!strings.Contains(string(body), `value="zip"`) || resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("Referrer-Policy") != "no-referrer" {
 		t.Fatalf("page: %d %v\n%s", resp.StatusCode, resp.Header, body)
 	}

@@ -1,0 +1,64 @@
+package web
+
+// linkText is the link pages' own wording in each language the readmes
+// use; the instructions themselves come from the readme templates.
+var linkText = map[string]map[string]string{
+	"en": {
+		"title": "VPN access for %s", "once": "This link works once and expires on %s. Downloading uses it up: keep the file safe.",
+		"download": "Download %s.ovpn", "zip": "Download everything (.zip)",
+		"used": "This link was already used", "used_msg": "Each link works only once, and this one has been used.",
+		"expired": "This link has expired", "expired_msg": "Links stop working after a while, for your safety.",
+		"inactive": "This access is no longer active", "inactive_msg": "The VPN access behind this link was revoked or has expired.",
+		"unknown": "Link not found", "unknown_msg": "This link does not exist.",
+		"error": "Something went wrong", "error_msg": "The link could not be served right now.",
+		"ask": "Ask %s for a new link.", "admin": "your administrator",
+	},
+	"es": {
+		"title": "Acceso VPN para %s", "once": "Este enlace funciona una vez y caduca el %s. Al descargar se gasta: guarde bien el archivo.",
+		"download": "Descargar %s.ovpn", "zip": "Descargar todo (.zip)",
+		"used": "Este enlace ya se usó", "used_msg": "Cada enlace funciona una sola vez, y este ya se ha usado.",
+		"expired": "Este enlace ha caducado", "expired_msg": "Por su seguridad, los enlaces dejan de funcionar al cabo de un tiempo.",
+		"inactive": "Este acceso ya no está activo", "inactive_msg": "El acceso VPN de este enlace se revocó o ha caducado.",
+		"unknown": "Enlace no encontrado", "unknown_msg": "Este enlace no existe.",
+		"error": "Algo salió mal", "error_msg": "No se pudo servir el enlace ahora mismo.",
+		"ask": "Pida un enlace nuevo a %s.", "admin": "su administrador",
+	},
+	"fr": {
+		"title": "Accès VPN pour %s", "once": "Ce lien fonctionne une fois et expire le %s. Le téléchargement l'épuise : gardez le fichier en lieu sûr.",
+		"download": "Télécharger %s.ovpn", "zip": "Tout télécharger (.zip)",
+		"used": "Ce lien a déjà servi", "used_msg": "Chaque lien ne fonctionne qu'une fois, et celui-ci a déjà été utilisé.",
+		"expired": "Ce lien a expiré", "expired_msg": "Pour votre sécurité, les liens cessent de fonctionner au bout d'un moment.",
+		"inactive": "Cet accès n'est plus actif", "inactive_msg": "L'accès VPN derrière ce lien a été révoqué ou a expiré.",
+		"unknown": "Lien introuvable", "unknown_msg": "Ce lien n'existe pas.",
+		"error": "Un problème est survenu", "error_msg": "Le lien ne peut pas être servi pour le moment.",
+		"ask": "Demandez un nouveau lien à %s.", "admin": "votre administrateur",
+	},
+	"de": {
+		"title": "VPN-Zugang für %s", "once": "Dieser Link funktioniert einmal und läuft am %s ab. Das Herunterladen verbraucht ihn: Bewahren Sie die Datei sicher auf.",
+		"download": "%s.ovpn herunterladen", "zip": "Alles herunterladen (.zip)",
+		"used": "Dieser Link wurde schon benutzt", "used_msg": "Jeder Link funktioniert nur einmal, und dieser wurde bereits benutzt.",
+		"expired": "Dieser Link ist abgelaufen", "expired_msg": "Zu Ihrer Sicherheit funktionieren Links nur eine Zeit lang.",
+		"inactive": "Dieser Zugang ist nicht mehr aktiv", "inactive_msg": "Der VPN-Zugang hinter diesem Link wurde gesperrt oder ist abgelaufen.",
+		"unknown": "Link nicht gefunden", "unknown_msg": "Diesen Link gibt es nicht.",
+		"error": "Etwas ist schiefgegangen", "error_msg": "Der Link kann gerade nicht ausgeliefert werden.",
+		"ask": "Bitten Sie %s um einen neuen Link.", "admin": "Ihren Administrator",
+	},
+	"ru": {
+		"title": "Доступ к VPN для %s", "once": "Ссылка работает один раз и действует до %s. Скачивание её расходует: сохраните файл в надёжном месте.",
+		"download": "Скачать %s.ovpn", "zip": "Скачать всё (.zip)",
+		"used": "Эта ссылка уже использована", "used_msg": "Каждая ссылка работает только один раз, и эта уже использована.",
+		"expired": "Срок действия ссылки истёк", "expired_msg": "Ради вашей безопасности ссылки действуют ограниченное время.",
+		"inactive": "Этот доступ больше не активен", "inactive_msg": "Доступ к VPN по этой ссылке отозван или истёк.",
+		"unknown": "Ссылка не найдена", "unknown_msg": "Такой ссылки не существует.",
+		"error": "Что-то пошло не так", "error_msg": "Сейчас не удалось открыть ссылку.",
+		"ask": "Попросите новую ссылку у %s.", "admin": "вашего администратора",
+	},
+}
+
+// textsFor returns the wording in lang, English when it has none.
+func textsFor(lang string) map[string]string {
+	if t, ok := linkText[lang]; ok {
+		return t
+	}
+	return linkText["en"]
+}
