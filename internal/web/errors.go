@@ -10,6 +10,7 @@ import (
 	"github.com/vpnkeys/vpnkeys/internal/authority"
 	"github.com/vpnkeys/vpnkeys/internal/ovpn"
 	"github.com/vpnkeys/vpnkeys/internal/pki"
+	"github.com/vpnkeys/vpnkeys/internal/store"
 )
 
 // apiError is the one shape of every API error.
@@ -43,6 +44,7 @@ func status(err error) (int, string, bool) {
 		{authority.ErrNoAdmin, http.StatusConflict, "no_admin"},
 		{authority.ErrNoMail, http.StatusConflict, "mail_not_configured"},
 		{authority.ErrMailFailed, http.StatusBadGateway, "mail_failed"},
+		{store.ErrConflict, http.StatusConflict, "conflict"},
 		{authority.ErrLocked, http.StatusServiceUnavailable, "locked"},
 		{authority.ErrNotInitialized, http.StatusServiceUnavailable, "not_initialized"},
 	}
