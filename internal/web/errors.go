@@ -58,11 +58,21 @@ func status(err error) (int, string, bool) {
 
 var errBadRequest = errors.New("bad request")
 
+// publicMessage is what a client may read of err: a lost race carries the
+// database's words, so it gets a message of its own.
+func publicMessage(err error) string {
+	if errors.Is(err, store.ErrConflict) {
+		return "another change to the same record won; try again"
+	}
+	return err.Error()
+}
+
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code, name, public := status(err)
 	var body apiError
 	body.Error.Code = name
 	body.Error.Message = err.Error()
+	body.Error.Message = publicMessage(err)
 	if !public {
 		s.log.ErrorContext(r.Context(), "request failed", slog.String("path", redactPath(r.URL.Path)), slog.Any("err", err))
 		body.Error.Message = "internal error; see the server log"

@@ -120,7 +120,7 @@ func (s *Server) uiCreateUser(w http.ResponseWriter, r *http.Request) {
 // uiFail shows a refusal as a page, with the domain's status code.
 func (s *Server) uiFail(w http.ResponseWriter, r *http.Request, heading string, err error, back string) {
 	code, _, public := status(err)
-	msg := err.Error()
+	msg := publicMessage(err)
 	if !public {
 		s.log.Error(heading, "err", err)
 		msg = "Something went wrong; see the server log."
