@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real components the tests run against, when missing:
-# OpenVPN 2.6, easy-rsa 3.1, PostgreSQL 15, Chromium, openssl, iproute2.
+# OpenVPN 2.6, easy-rsa 3.1, PostgreSQL 15, Chromium (and a font), openssl,
+# iproute2, util-linux.
 # Debian 12; runs apt-get update once, then apt-get install -y.
 set -euo pipefail
 
@@ -13,6 +14,7 @@ have ip || have /usr/sbin/ip || need+=(iproute2)
 have unshare || need+=(util-linux)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 have chromium || need+=(chromium)
+[ -d /usr/share/fonts/truetype/dejavu ] || need+=(fonts-dejavu-core) # so screenshots show text
 have update-ca-certificates || need+=(ca-certificates)
 
 if [ ${#need[@]} -eq 0 ]; then
