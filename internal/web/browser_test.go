@@ -165,6 +165,19 @@ func TestBrowser(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 
+	var overflow bool
+	step("readable on a phone",
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
+		chromedp.Navigate(e.srv.URL+"/ui/users"),
+		chromedp.WaitVisible(`input[name=q]`),
+		chromedp.Evaluate(`document.documentElement.scrollWidth > 391`, &overflow),
+		shot("10-phone"),
+		chromedp.EmulateViewport(1280, 900),
+	)
+	if overflow {
+		t.Fatal("the users page scrolls sideways on a 390 px wide phone")
+	}
+
 	step("servers and audit",
 		chromedp.Navigate(e.srv.URL+"/ui/audit?target=user01"),
 		chromedp.WaitVisible(`//td[. = "user.revoke"]`),
