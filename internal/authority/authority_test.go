@@ -185,8 +185,9 @@ func TestRevoke(t *testing.T) {
 	if got := readFile(t, filepath.Join(f.dir, "crl.pem")); !bytes.Equal(got, res.CRL.PEM) {
 		t.Fatal("data crl.pem was not refreshed")
 	}
-	if _, err := f.a.Revoke(ctx, "alice", pki.Unspecified); !errors.Is(err, ErrNotActive) {
-		t.Fatalf("second revoke: got %v, want ErrNotActive", err)
+	// A second revoke is not an error: it publishes the CRL again.
+	if again, err := f.a.Revoke(ctx, "alice", pki.Unspecified); err != nil || !again.AlreadyRevoked {
+		t.Fatalf("second revoke: got %+v %v, want AlreadyRevoked", again, err)
 	}
 	if _, err := f.a.Revoke(ctx, "carol", pki.Unspecified); !errors.Is(err, ErrUserNotFound) {
 		t.Fatalf("revoke unknown: got %v, want ErrUserNotFound", err)
@@ -195,9 +196,12 @@ func TestRevoke(t *testing.T) {
 	if err != nil || len(users) != 1 || users[0].Name != "alice" || users[0].Reason != "keyCompromise" {
 		t.Fatalf("revoked users: got %+v %v, want alice (keyCompromise)", users, err)
 	}
-	// Adding a revoked user again issues a new certificate.
-	if r := f.add(t, AddOptions{}, "alice"); !r[0].Issued || r[0].Serial == res.Serial {
-		t.Fatalf("re-add after revoke: got %+v, want a new certificate", r[0])
+	// Adding a revoked user again takes an explicit choice.
+	if _, err := f.a.AddUsers(ctx, []UserRequest{{Name: "alice"}}, AddOptions{}); !errors.Is(err, ErrRevokedUser) {
+		t.Fatalf("re-add after revoke: got %v, want ErrRevokedUser", err)
+	}
+	if r := f.add(t, AddOptions{Reinstate: true}, "alice"); !r[0].Issued || !r[0].Reinstated || r[0].Serial == res.Serial {
+		t.Fatalf("re-add after revoke with Reinstate: got %+v, want a new certificate, reinstated", r[0])
 	}
 	// Renew: new serial, old revoked as superseded.
 	r, err := f.a.Renew(ctx, "bob", AddOptions{})

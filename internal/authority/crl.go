@@ -1,6 +1,7 @@
 package authority
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -97,9 +98,10 @@ func crlInfo(c store.CRL) (CRLInfo, error) {
 }
 
 // publishCRL writes the newest CRL from the database to the data folder and
-// to every server folder recorded for this host. The database is read again
-// so a process that lost a race still writes the newest CRL, never an older
-// one.
+// to every server folder recorded for this host, where it differs from what
+// is there. The database is read again so a process that lost a race still
+// writes the newest CRL, never an older one. A folder OpenVPN could not
+// read the file from after dropping privileges is logged as an error.
 func (a *Authority) publishCRL(ctx context.Context) (CRLInfo, error) {
 	c, err := a.db.Q().GetCRL(ctx)
 	if err != nil {
@@ -113,7 +115,7 @@ func (a *Authority) publishCRL(ctx context.Context) (CRLInfo, error) {
 	if a.opts.DataDir != "" {
 		if err := safefile.MkdirAll(a.opts.DataDir); err != nil {
 			errs = append(errs, err)
-		} else if err := safefile.WriteFile(filepath.Join(a.opts.DataDir, "crl.pem"), info.PEM, safefile.PublicMode); err != nil {
+		} else if _, err := writeCRL(filepath.Join(a.opts.DataDir, "crl.pem"), info.PEM); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -126,9 +128,82 @@ func (a *Authority) publishCRL(ctx context.Context) (CRLInfo, error) {
 			a.log.Warn("server folder gone, CRL not written there", "server", o.Server, "dir", o.Dir)
 			continue
 		}
-		if err := safefile.WriteFile(filepath.Join(o.Dir, "crl.pem"), info.PEM, safefile.PublicMode); err != nil {
+		p := filepath.Join(o.Dir, "crl.pem")
+		wrote, err := writeCRL(p, info.PEM)
+		if err != nil {
 			errs = append(errs, fmt.Errorf("refreshing CRL of server %s: %w", o.Server, err))
+			continue
+		}
+		if wrote {
+			a.log.Info("crl.pem refreshed", "server", o.Server, "dir", o.Dir, "number", info.Number)
+		}
+		if err := CheckServerDir(o.Dir); err != nil {
+			a.log.Error("server folder unreadable for OpenVPN", "server", o.Server, "err", err)
 		}
 	}
 	return info, errors.Join(errs...)
+}
+
+// writeCRL replaces path with pem unless it holds it already, and makes
+// sure the file's mtime moves: OpenVPN reloads crl-verify only when the
+// size or the mtime (in seconds) changed, and a new CRL of the same size
+// written within the same second would otherwise be skipped.
+func writeCRL(path string, pem []byte) (bool, error) {
+	old, statErr := os.Stat(path)
+	if cur, err := os.ReadFile(path); err == nil && bytes.Equal(cur, pem) {
+		return false, nil
+	}
+	if err := safefile.WriteFile(path, pem, safefile.PublicMode); err != nil {
+		return false, err
+	}
+	if statErr != nil || old.Size() != int64(len(pem)) {
+		return true, nil
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return true, err
+	}
+	if fi.ModTime().Unix() <= old.ModTime().Unix() {
+		next := old.ModTime().Truncate(time.Second).Add(time.Second)
+		if err := os.Chtimes(path, next, next); err != nil {
+			return true, fmt.Errorf("touching %s: %w", path, err)
+		}
+	}
+	return true, nil
+}
+
+// SyncCRL makes sure every server folder vpnkeys wrote on this machine
+// holds the newest CRL, and re-signs it first when it is past two thirds
+// of its lifetime. serve runs it periodically, so a revocation whose
+// process died after its commit, or a folder restored from a backup, is
+// repaired without anyone noticing.
+func (a *Authority) SyncCRL(ctx context.Context) (CRLInfo, error) {
+	c, err := a.db.Q().GetCRL(ctx)
+	if err != nil {
+		return CRLInfo{}, err
+	}
+	if life := c.NextUpdate.Sub(c.ThisUpdate); a.now().After(c.NextUpdate.Add(-life / 3)) {
+		if _, err := a.ca(); err == nil {
+			return a.RefreshCRL(ctx)
+		}
+	}
+	return a.publishCRL(ctx)
+}
+
+// KeepCRL runs SyncCRL now and then every interval until ctx ends,
+// logging failures: a server folder that missed a revocation gets the
+// newest CRL within one interval.
+func (a *Authority) KeepCRL(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if info, err := a.SyncCRL(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error("keeping server folders' crl.pem current", "err", err, "crl", info.Number)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

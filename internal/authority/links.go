@@ -92,13 +92,10 @@ func (a *Authority) OpenLink(ctx context.Context, tok string) (LinkView, error) 
 	}
 	v := LinkView{User: uc.Name, FullName: uc.FullName, OS: uc.OS, Lang: uc.Lang, ExpiresAt: time.Unix(l.ExpiresAt, 0).UTC()}
 	now := a.now()
-	switch {
-	case l.UsedAt != 0:
-		return v, ErrLinkUsed
-	case l.ExpiresAt <= now.Unix():
-		return v, ErrLinkExpired
+	if err := linkUsable(l, uc, now); err != nil {
+		return v, err
 	}
-	if _, files, err := a.currentBundle(ctx, l.User, nil); err == nil {
+	if _, files, err := a.currentBundle(ctx, l.User, l.Serial, nil); err == nil {
 		for _, f := range files {
 			if f.Name == bundle.ReadmeName {
 				v.Readme = string(f.Data)
@@ -112,6 +109,25 @@ func (a *Authority) OpenLink(ctx context.Context, tok string) (LinkView, error) 
 		return a.audit(ctx, q, "link.open", l.User, nil)
 	})
 	return v, err
+}
+
+// linkUsable tells whether l may still be downloaded: not used, not
+// expired, and made for the certificate that is still the user's active
+// one. A link is made for one certificate: once that certificate is revoked
+// or replaced (renew, add --new-key, revoke then add again) the link hands
+// out nothing, and it is refused without being spent.
+func linkUsable(l store.Link, uc store.UserCert, now time.Time) error {
+	switch {
+	case l.UsedAt != 0:
+		return ErrLinkUsed
+	case l.ExpiresAt <= now.Unix():
+		return ErrLinkExpired
+	}
+	c := uc.Cert
+	if c == nil || c.Serial != l.Serial || c.State != store.StateActive || !c.NotAfter.After(now) {
+		return fmt.Errorf("%w: the link was made for certificate %s, which was revoked or replaced", ErrNotActive, l.Serial)
+	}
+	return nil
 }
 
 func (a *Authority) link(ctx context.Context, tok string) (store.Link, error) {
@@ -142,23 +158,23 @@ func (a *Authority) RedeemLink(ctx context.Context, tok, from string, asZip bool
 	if err != nil {
 		return Download{}, err
 	}
-	switch {
-	case l.UsedAt != 0:
-		return Download{}, ErrLinkUsed
-	case l.ExpiresAt <= start.Unix():
-		return Download{}, ErrLinkExpired
+	uc, err := a.db.Q().GetUser(ctx, l.User)
+	if err != nil {
+		return Download{}, err
 	}
-	d, err := a.download(ctx, l.User, asZip)
+	if err := linkUsable(l, uc, start); err != nil {
+		return Download{}, err
+	}
+	d, err := a.download(ctx, l.User, l.Serial, asZip)
 	if err != nil {
 		return Download{}, err
 	}
 	err = a.db.WithTx(ctx, func(q *store.Queries) error {
+		// The UPDATE re-checks, atomically, that the link is unused,
+		// unexpired and its certificate still active.
 		if err := q.RedeemLink(ctx, l.TokenHash, a.now().Unix(), from); err != nil {
 			if errors.Is(err, store.ErrConflict) {
-				if l.ExpiresAt <= a.now().Unix() {
-					return ErrLinkExpired
-				}
-				return ErrLinkUsed
+				return a.whyNotRedeemed(ctx, q, l.TokenHash)
 			}
 			return err
 		}
@@ -171,9 +187,27 @@ func (a *Authority) RedeemLink(ctx context.Context, tok, from string, asZip bool
 	return d, nil
 }
 
-// download renders what a link hands out.
-func (a *Authority) download(ctx context.Context, user string, asZip bool) (Download, error) {
-	_, files, err := a.currentBundle(ctx, user, nil)
+// whyNotRedeemed reads a link again after its conditional UPDATE matched
+// nothing, to say which condition failed.
+func (a *Authority) whyNotRedeemed(ctx context.Context, q *store.Queries, hash string) error {
+	l, err := q.GetLink(ctx, hash)
+	if err != nil {
+		return err
+	}
+	uc, err := q.GetUser(ctx, l.User)
+	if err != nil {
+		return err
+	}
+	if err := linkUsable(l, uc, a.now()); err != nil {
+		return err
+	}
+	return ErrLinkUsed
+}
+
+// download renders what a link hands out: the bundle of certificate serial
+// ("" for the user's current one).
+func (a *Authority) download(ctx context.Context, user, serial string, asZip bool) (Download, error) {
+	_, files, err := a.currentBundle(ctx, user, serial, nil)
 	if err != nil {
 		return Download{}, err
 	}
@@ -195,7 +229,7 @@ func (a *Authority) download(ctx context.Context, user string, asZip bool) (Down
 // BundleZip renders a user's current bundle as a zip for an admin to hand
 // over, without using any link.
 func (a *Authority) BundleZip(ctx context.Context, user string) (Download, error) {
-	d, err := a.download(ctx, user, true)
+	d, err := a.download(ctx, user, "", true)
 	if err != nil {
 		return Download{}, err
 	}

@@ -2,6 +2,7 @@ package authority
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/vpnkeys/vpnkeys/internal/account"
@@ -14,6 +15,16 @@ type RosterResult struct {
 	Kept      int // valid certificate kept, details or bundle updated
 	Unchanged int // already onboarded with the same details: nothing written
 	Results   []AddResult
+	// Refused lists the requests refused here (a revoked user without
+	// Reinstate), each with its reason; the others are onboarded unless
+	// AllOrNothing.
+	Refused []RosterRefusal
+}
+
+// RosterRefusal is a roster request the service refused.
+type RosterRefusal struct {
+	Name string
+	Err  error
 }
 
 // OnboardRoster gives every requested user access with one CA unlock.
@@ -41,11 +52,20 @@ func (a *Authority) OnboardRoster(ctx context.Context, reqs []UserRequest, opts 
 	now := a.now()
 	var todo []UserRequest
 	for _, r := range reqs {
-		if cur, ok := existing[r.Name]; ok && unchanged(r, cur, now) {
+		cur, ok := existing[r.Name]
+		if ok && !opts.Reinstate && cur.Cert != nil && cur.Cert.State == store.StateRevoked {
+			res.Refused = append(res.Refused, RosterRefusal{Name: r.Name,
+				Err: fmt.Errorf("%w: %s; reinstating must be asked for explicitly", ErrRevokedUser, revokedLine(cur))})
+			continue
+		}
+		if ok && unchanged(r, cur, now) {
 			res.Unchanged++
 			continue
 		}
 		todo = append(todo, r)
+	}
+	if len(res.Refused) > 0 && opts.AllOrNothing {
+		return res, fmt.Errorf("%w: %d of %d rows refused; nothing onboarded (all or nothing)", account.ErrInvalid, len(res.Refused), len(reqs))
 	}
 	if opts.Progress != nil && res.Unchanged > 0 {
 		inner := opts.Progress

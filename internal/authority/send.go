@@ -78,7 +78,7 @@ func (a *Authority) Send(ctx context.Context, m Mailer, r SendRequest) (SendResu
 	if r.Attach {
 		kind = mail.AdminMail
 		res.Passphrase = rand.Text()
-		_, files, err := a.currentBundle(ctx, uc.Name, pki.Passphrase(res.Passphrase))
+		_, files, err := a.currentBundle(ctx, uc.Name, "", pki.Passphrase(res.Passphrase))
 		if err != nil {
 			return res, err
 		}

@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/vpnkeys/vpnkeys/internal/account"
@@ -117,8 +116,8 @@ func (a *Authority) WriteServerFiles(ctx context.Context, name, dir string) erro
 	if err != nil {
 		return fmt.Errorf("resolving %s: %w", dir, err)
 	}
-	if err := os.MkdirAll(abs, 0o755); err != nil {
-		return fmt.Errorf("creating %s: %w", abs, err)
+	if err := safefile.MkdirAllMode(abs, serverDirMode); err != nil {
+		return err
 	}
 	for _, n := range ServerFileNames {
 		mode := safefile.PublicMode
@@ -129,13 +128,29 @@ func (a *Authority) WriteServerFiles(ctx context.Context, name, dir string) erro
 			return err
 		}
 	}
-	return a.db.WithTx(ctx, func(q *store.Queries) error {
+	err = a.db.WithTx(ctx, func(q *store.Queries) error {
 		if err := q.RecordServerOutput(ctx, store.ServerOutput{Server: name, Host: a.opts.Hostname, Dir: abs, WrittenAt: a.now()}); err != nil {
 			return err
 		}
 		return a.audit(ctx, q, "server.files", name, map[string]any{"dir": abs, "host": a.opts.Hostname})
 	})
+	return err
 }
+
+// CheckServerDir tells whether OpenVPN, running as nobody after dropping
+// privileges, can re-read dir/crl.pem; if it cannot, revocations never
+// reach that server ("Failed to stat CRL file, not reloading CRL"). It
+// returns nil or an error saying what is in the way.
+func CheckServerDir(dir string) error {
+	if err := safefile.ReadableByOthers(filepath.Join(dir, "crl.pem")); err != nil {
+		return fmt.Errorf("OpenVPN running as nobody cannot re-read crl.pem, so revocations would not reach it: %w", err)
+	}
+	return nil
+}
+
+// serverDirMode is the mode of a server folder vpnkeys creates: OpenVPN
+// re-reads crl.pem as user nobody, so others must be able to enter it.
+const serverDirMode = 0o755
 
 // serverCert returns the server's active certificate and plain key,
 // issuing them when there is none or the current one expires within 30 days.

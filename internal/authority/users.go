@@ -59,20 +59,24 @@ type AddOptions struct {
 	// NoBundles issues certificates without writing bundles (they are
 	// rendered later from the kept key: a link, send, or add again).
 	NoBundles bool
+	// Reinstate gives access again to users who were revoked. Without it
+	// a revoked user is refused: bringing someone back is a choice.
+	Reinstate bool
+	// AllOrNothing makes OnboardRoster onboard nobody when it refuses a
+	// request.
+	AllOrNothing bool
 }
 
 // AddResult tells what AddUsers did for one user.
 type AddResult struct {
-	User    string
-	Serial  string
-	Issued  bool // false: the valid certificate was kept
-	Expires time.Time
-	Dir     string
+	User   string
+	Serial string
+	Issued bool // false: the valid certificate was kept
+	// Reinstated tells that the user had been revoked (Reinstate).
+	Reinstated bool
+	Expires    time.Time
+	Dir        string
 }
-
-// leftoverAge is how old a staged bundle must be to count as left behind
-// by a killed run.
-const leftoverAge = 10 * time.Minute
 
 // batchSize bounds one transaction and one syncfs in a bulk onboarding.
 const batchSize = 256
@@ -105,17 +109,31 @@ func (a *Authority) AddUsers(ctx context.Context, reqs []UserRequest, opts AddOp
 	if err != nil {
 		return nil, err
 	}
+	if !opts.Reinstate {
+		if err := a.refuseRevoked(ctx, reqs); err != nil {
+			return nil, err
+		}
+	}
+	if err := a.reapAbandoned(ctx); err != nil {
+		return nil, err
+	}
 	if opts.OutDir == "" {
 		opts.OutDir = a.BundleDir()
 	}
-	bundle.RemoveLeftovers(opts.OutDir, leftoverAge)
+	var st *bundle.Staging
+	if !opts.NoBundles {
+		if st, err = bundle.NewStaging(opts.OutDir); err != nil {
+			return nil, err
+		}
+		defer st.Close()
+	}
 	var out []AddResult
 	for start := 0; start < len(reqs); start += batchSize {
 		if err := ctxDone(ctx); err != nil {
 			return out, err
 		}
 		batch := reqs[start:min(start+batchSize, len(reqs))]
-		res, err := a.addBatch(ctx, u, tmpl, servers, batch, opts)
+		res, err := a.addBatch(ctx, u, tmpl, servers, st, batch, opts)
 		if err != nil {
 			return out, err
 		}
@@ -142,147 +160,6 @@ func (a *Authority) profileServers(ctx context.Context) ([]bundle.Server, error)
 	return out, nil
 }
 
-// planned is one user's work in a batch.
-type planned struct {
-	user    store.User
-	old     *store.Cert // the certificate being replaced, if any
-	cert    store.Cert  // the certificate the bundle carries
-	issued  bool
-	staged  *bundle.Staged
-	revokes bool // old is still valid and must be revoked
-}
-
-// addBatch retries a batch that lost a race with another process.
-func (a *Authority) addBatch(ctx context.Context, u *unlockedCA, tmpl *bundle.Templates, servers []bundle.Server, batch []UserRequest, opts AddOptions) ([]AddResult, error) {
-	var err error
-	for attempt := 0; attempt < 5; attempt++ {
-		var res []AddResult
-		res, err = a.tryBatch(ctx, u, tmpl, servers, batch, opts)
-		if !errors.Is(err, store.ErrConflict) {
-			return res, err
-		}
-		a.log.Info("batch lost a race, retrying", "attempt", attempt+1)
-	}
-	return nil, err
-}
-
-func (a *Authority) tryBatch(ctx context.Context, u *unlockedCA, tmpl *bundle.Templates, servers []bundle.Server, batch []UserRequest, opts AddOptions) ([]AddResult, error) {
-	start := a.now()
-	names := make([]string, len(batch))
-	for i, r := range batch {
-		names[i] = r.Name
-	}
-	existing, err := a.db.Q().ListUsers(ctx, store.UserFilter{Names: names, WithKeys: true})
-	if err != nil {
-		return nil, err
-	}
-	byName := make(map[string]store.UserCert, len(existing))
-	for _, e := range existing {
-		byName[e.Name] = e
-	}
-	plans := make([]planned, len(batch))
-	errs := make([]error, len(batch))
-	now := a.now()
-	parallel(len(batch), func(i int) {
-		plans[i], errs[i] = a.plan(u, tmpl, servers, batch[i], byName[batch[i].Name], opts, now)
-	})
-	abort := func() {
-		for _, p := range plans {
-			if p.staged != nil {
-				p.staged.Abort()
-			}
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		abort()
-		return nil, err
-	}
-	revoked := false
-	err = a.db.WithTx(ctx, func(q *store.Queries) error {
-		for _, p := range plans {
-			if err := a.record(ctx, q, p); err != nil {
-				return err
-			}
-			revoked = revoked || p.revokes
-		}
-		if revoked {
-			_, err := a.signCRL(ctx, q, u)
-			return err
-		}
-		return nil
-	})
-	if err != nil {
-		abort()
-		return nil, err
-	}
-	var staged []*bundle.Staged
-	res := make([]AddResult, len(plans))
-	for i, p := range plans {
-		if p.staged != nil {
-			staged = append(staged, p.staged)
-		}
-		res[i] = AddResult{User: p.user.Name, Serial: p.cert.Serial, Issued: p.issued, Expires: p.cert.NotAfter, Dir: opts.OutDir}
-	}
-	if a.opts.Observe != nil {
-		each := a.now().Sub(start) / time.Duration(len(plans))
-		for _, p := range plans {
-			if p.issued {
-				a.opts.Observe("issue", each, nil)
-			}
-		}
-	}
-	if revoked {
-		if _, err := a.publishCRL(ctx); err != nil {
-			a.log.Error("publishing CRL", "err", err)
-		}
-	}
-	if err := bundle.Commit(staged); err != nil {
-		return res, fmt.Errorf("certificates issued, but writing bundles failed (run the command again to rewrite them): %w", err)
-	}
-	return res, nil
-}
-
-// plan does one user's CPU and file work: key, certificate, bundle staged.
-func (a *Authority) plan(u *unlockedCA, tmpl *bundle.Templates, servers []bundle.Server, r UserRequest, cur store.UserCert, opts AddOptions, now time.Time) (planned, error) {
-	p := planned{user: mergeUser(r, cur, now)}
-	var keyPEM []byte
-	if c := cur.Cert; c != nil && c.State == store.StateActive {
-		old := *c
-		p.old = &old
-		valid := c.NotAfter.After(now)
-		if valid && !opts.NewKey && len(c.KeySealed) > 0 {
-			k, err := u.sealer.Open(c.KeySealed, keyLabel(store.KindClient, r.Name, c.Serial))
-			if err != nil {
-				return p, fmt.Errorf("opening key of %s: %w", r.Name, err)
-			}
-			p.cert, keyPEM, p.old = *c, k, nil
-		} else {
-			p.revokes = valid
-		}
-	}
-	if keyPEM == nil {
-		key, err := pki.GenerateKey(pki.AlgoOf(u.ca.Key.Public()))
-		if err != nil {
-			return p, err
-		}
-		if p.cert, keyPEM, err = a.issue(u, pki.Client, r.Name, key); err != nil {
-			return p, err
-		}
-		p.issued = true
-	}
-	if opts.NoBundles {
-		return p, nil
-	}
-	files, err := a.render(u, tmpl, servers, p.user, p.cert, keyPEM)
-	if err != nil {
-		return p, err
-	}
-	if p.staged, err = bundle.Stage(opts.OutDir, r.Name, files, now); err != nil {
-		return p, err
-	}
-	return p, nil
-}
-
 // render makes a user's bundle files in memory.
 func (a *Authority) render(u *unlockedCA, tmpl *bundle.Templates, servers []bundle.Server, usr store.User, c store.Cert, keyPEM []byte) ([]bundle.File, error) {
 	return tmpl.Render(bundle.Data{
@@ -293,9 +170,10 @@ func (a *Authority) render(u *unlockedCA, tmpl *bundle.Templates, servers []bund
 }
 
 // currentBundle renders the bundle of a user's active certificate from the
-// kept key, without writing anything. keyPass, when set, encrypts the key
-// inside (the user types it when connecting).
-func (a *Authority) currentBundle(ctx context.Context, name string, keyPass pki.Passphrase) (store.UserCert, []bundle.File, error) {
+// kept key, without writing anything. When serial is set, the active
+// certificate must be that one. keyPass, when set, encrypts the key inside
+// (the user types it when connecting).
+func (a *Authority) currentBundle(ctx context.Context, name, serial string, keyPass pki.Passphrase) (store.UserCert, []bundle.File, error) {
 	u, err := a.ca()
 	if err != nil {
 		return store.UserCert{}, nil, err
@@ -308,7 +186,7 @@ func (a *Authority) currentBundle(ctx context.Context, name string, keyPass pki.
 		return uc, nil, err
 	}
 	c := uc.Cert
-	if c == nil || c.State != store.StateActive || !c.NotAfter.After(a.now()) {
+	if c == nil || c.State != store.StateActive || !c.NotAfter.After(a.now()) || (serial != "" && c.Serial != serial) {
 		return uc, nil, fmt.Errorf("%w: %s", ErrNotActive, name)
 	}
 	if len(c.KeySealed) == 0 {
@@ -337,36 +215,6 @@ func (a *Authority) currentBundle(ctx context.Context, name string, keyPass pki.
 	}
 	files, err := a.render(u, tmpl, servers, uc.User, *c, keyPEM)
 	return uc, files, err
-}
-
-// record writes one planned user in transaction q.
-func (a *Authority) record(ctx context.Context, q *store.Queries, p planned) error {
-	if err := q.UpsertUser(ctx, p.user); err != nil {
-		return err
-	}
-	if !p.issued {
-		return a.audit(ctx, q, "user.bundle", p.user.Name, map[string]any{"serial": p.cert.Serial})
-	}
-	if p.old != nil {
-		state, reason := store.StateSuperseded, ""
-		if p.revokes {
-			state, reason = store.StateRevoked, pki.Superseded.String()
-		}
-		if err := q.EndCert(ctx, p.old.Serial, state, a.now().Unix(), reason); err != nil {
-			return err
-		}
-	}
-	if err := q.InsertCert(ctx, p.cert); err != nil {
-		return err
-	}
-	if err := q.SetCurrentSerial(ctx, p.user.Name, p.cert.Serial); err != nil {
-		return err
-	}
-	detail := map[string]any{"serial": p.cert.Serial, "os": p.user.OS, "lang": p.user.Lang}
-	if p.old != nil {
-		detail["replaces"] = p.old.Serial
-	}
-	return a.audit(ctx, q, "user.issue", p.user.Name, detail)
 }
 
 func mergeUser(r UserRequest, cur store.UserCert, now time.Time) store.User {

@@ -81,7 +81,11 @@ func TestArchivesAndStage(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "bundles")
-	s, err := Stage(out, "alice", files, time.Now())
+	st, err := NewStaging(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := st.Stage("alice", files, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +140,7 @@ func TestArchivesAndStage(t *testing.T) {
 	// A second bundle replaces the first whole; nothing staged is left.
 	files2 := append(files[:0:0], files...)
 	files2 = files2[:len(files2)-1]
-	s2, err := Stage(out, "alice", files2, time.Now())
+	s2, err := st.Stage("alice", files2, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,23 +151,65 @@ func TestArchivesAndStage(t *testing.T) {
 	if len(left) != len(files2) {
 		t.Errorf("after replacing: %d files, want %d", len(left), len(files2))
 	}
-	entries, _ := os.ReadDir(out)
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".") {
-			t.Errorf("staging leftover %s", e.Name())
-		}
-	}
-	// Abort leaves nothing; a leftover of a killed run goes.
-	s3, _ := Stage(out, "bob", files, time.Now())
+	// Abort leaves nothing; Close removes the staging folder.
+	s3, _ := st.Stage("bob", files, time.Now())
 	s3.Abort()
-	old := filepath.Join(out, ".carol"+tmpMark+"123")
-	os.Mkdir(old, 0o700)
-	os.Chtimes(old, time.Now().Add(-time.Hour), time.Now().Add(-time.Hour))
-	RemoveLeftovers(out, time.Minute)
-	entries, _ = os.ReadDir(out)
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(out)
 	for _, e := range entries {
 		if strings.HasPrefix(e.Name(), ".") || strings.HasPrefix(e.Name(), "bob") {
 			t.Errorf("left behind: %s", e.Name())
 		}
+	}
+}
+
+// TestLeftovers: a staging folder whose run died goes at the next run,
+// whatever its age; one a live run holds stays, however old.
+func TestLeftovers(t *testing.T) {
+	out := t.TempDir()
+	live, err := NewStaging(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	old := time.Now().Add(-24 * time.Hour)
+	os.Chtimes(live.dir, old, old)
+	// A killed run: its folder exists and nobody holds its lock.
+	dead := filepath.Join(out, stagingPrefix+"dead")
+	if err := os.MkdirAll(filepath.Join(dead, "carol"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dead, "carol", "carol.key"), []byte("secret"), 0o600)
+	legacy := filepath.Join(out, ".dave"+tmpMark+"1")
+	os.Mkdir(legacy, 0o700)
+	os.Chtimes(legacy, old, old)
+
+	next, err := NewStaging(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer next.Close()
+	for path, want := range map[string]bool{live.dir: true, dead: false, legacy: false, next.dir: true} {
+		_, err := os.Stat(path)
+		if got := err == nil; got != want {
+			t.Errorf("%s exists: got %v, want %v", filepath.Base(path), got, want)
+		}
+	}
+}
+
+func TestRemove(t *testing.T) {
+	out := t.TempDir()
+	os.MkdirAll(filepath.Join(out, "alice"), 0o700)
+	os.WriteFile(filepath.Join(out, "alice", "alice.key"), []byte("k"), 0o600)
+	os.WriteFile(filepath.Join(out, "alice.zip"), []byte("z"), 0o600)
+	os.WriteFile(filepath.Join(out, "alice2.zip"), []byte("z"), 0o600)
+	removed, err := Remove(out, "alice")
+	if err != nil || len(removed) != 2 {
+		t.Fatalf("Remove: got %v %v, want 2 paths", removed, err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "alice2.zip")); err != nil {
+		t.Errorf("another user's file went: %v", err)
 	}
 }

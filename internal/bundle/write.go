@@ -13,32 +13,121 @@ import (
 	"github.com/vpnkeys/vpnkeys/internal/safefile"
 )
 
-// Staged is a user's bundle written beside its final place, not yet in it.
+// Staging is one run's private folder beside the bundles, where bundles
+// are built before they are moved into place. The run holds an advisory
+// lock (flock) on it for as long as it lives, so another run can tell a
+// live staging folder from one a killed run left behind, whatever their
+// ages: a leftover is removed, a live one is never touched.
+type Staging struct {
+	outDir string
+	dir    string
+	lock   *os.File
+}
+
+const (
+	stagingPrefix = ".vpnkeys-staging-"
+	tmpMark       = ".vpnkeys-tmp-" // staging of vpnkeys before 0.2, age-based
+	legacyAge     = 10 * time.Minute
+)
+
+// NewStaging removes what killed runs left under outDir and opens this
+// run's staging folder there (outDir is created 0700 when missing). Close
+// it when the run ends.
+func NewStaging(outDir string) (*Staging, error) {
+	if err := safefile.MkdirAll(outDir); err != nil {
+		return nil, err
+	}
+	RemoveLeftovers(outDir)
+	dir, err := os.MkdirTemp(outDir, stagingPrefix+"*")
+	if err != nil {
+		return nil, fmt.Errorf("creating staging folder: %w", err)
+	}
+	lock, err := lockDir(dir, true)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("locking staging folder: %w", err)
+	}
+	return &Staging{outDir: outDir, dir: dir, lock: lock}, nil
+}
+
+// Close removes the staging folder and whatever is still in it.
+func (st *Staging) Close() error {
+	err := os.RemoveAll(st.dir)
+	st.lock.Close()
+	return err
+}
+
+// lockDir opens dir and takes an exclusive flock on it; with wait false it
+// fails at once (unix.EWOULDBLOCK) when another process holds it.
+func lockDir(dir string, wait bool) (*os.File, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	how := unix.LOCK_EX
+	if !wait {
+		how |= unix.LOCK_NB
+	}
+	if err := unix.Flock(int(f.Fd()), how); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// RemoveLeftovers deletes the staging folders under outDir that no live
+// vpnkeys process holds: a killed run's bundles, plain keys included. The
+// certificates in them are on record (see authority), and revoked once
+// abandoned. Call it once per run: it reads the whole folder.
+func RemoveLeftovers(outDir string) {
+	entries, err := os.ReadDir(outDir)
+	if err != nil {
+		return
+	}
+	cutoff := time.Now().Add(-legacyAge)
+	for _, e := range entries {
+		p := filepath.Join(outDir, e.Name())
+		switch {
+		case strings.HasPrefix(e.Name(), stagingPrefix):
+			lock, err := lockDir(p, false)
+			if err != nil {
+				continue // alive, or gone already
+			}
+			os.RemoveAll(p)
+			lock.Close()
+		case strings.Contains(e.Name(), tmpMark):
+			if fi, err := e.Info(); err == nil && fi.ModTime().Before(cutoff) {
+				os.RemoveAll(p)
+			}
+		}
+	}
+}
+
+// Staged is a user's bundle written into a Staging folder, not yet in its
+// place.
 type Staged struct {
 	outDir, user string
 	tmp          string // the folder being built
 	archives     map[string]string
 }
 
-const tmpMark = ".vpnkeys-tmp-"
-
-// Stage writes the bundle folder and archives of user under outDir with
-// temporary names. Nothing is visible under the final names until Commit;
-// a Staged that is not committed must be aborted.
-func Stage(outDir, user string, files []File, mtime time.Time) (_ *Staged, err error) {
-	if err := safefile.MkdirAll(outDir); err != nil {
-		return nil, err
-	}
-	tmp, err := os.MkdirTemp(outDir, "."+user+tmpMark+"*")
-	if err != nil {
+// Stage writes the bundle folder and archives of user into the staging
+// folder. Nothing is visible under the final names until Commit; a Staged
+// that is not committed must be aborted.
+func (st *Staging) Stage(user string, files []File, mtime time.Time) (_ *Staged, err error) {
+	tmp := filepath.Join(st.dir, user)
+	if err := os.Mkdir(tmp, safefile.DirMode); err != nil {
 		return nil, fmt.Errorf("staging bundle of %s: %w", user, err)
 	}
-	s := &Staged{outDir: outDir, user: user, tmp: tmp, archives: map[string]string{}}
+	s := &Staged{outDir: st.outDir, user: user, tmp: tmp, archives: map[string]string{}}
 	defer func() {
 		if err != nil {
 			s.Abort()
 		}
 	}()
+	if err := os.Chmod(tmp, safefile.DirMode); err != nil { // whatever the umask
+		return nil, fmt.Errorf("staging bundle of %s: %w", user, err)
+	}
 	for _, f := range files {
 		if err := os.WriteFile(filepath.Join(tmp, f.Name), f.Data, f.Mode); err != nil {
 			return nil, fmt.Errorf("staging bundle of %s: %w", user, err)
@@ -49,33 +138,13 @@ func Stage(outDir, user string, files []File, mtime time.Time) (_ *Staged, err e
 		return nil, err
 	}
 	for ext, data := range map[string][]byte{".tar.gz": tgz, ".zip": zipped} {
-		p := filepath.Join(outDir, "."+user+ext+tmpMark+filepath.Base(tmp))
+		p := tmp + ext
 		if err := os.WriteFile(p, data, 0o600); err != nil {
 			return nil, fmt.Errorf("staging bundle of %s: %w", user, err)
 		}
 		s.archives[ext] = p
 	}
 	return s, nil
-}
-
-// RemoveLeftovers deletes what killed runs staged under outDir and never
-// committed (it holds plain keys). Only entries older than age go, so a
-// concurrent vpnkeys process's staging is left alone. Call it once per run,
-// not per bundle: it reads the whole folder.
-func RemoveLeftovers(outDir string, age time.Duration) {
-	entries, err := os.ReadDir(outDir)
-	if err != nil {
-		return
-	}
-	cutoff := time.Now().Add(-age)
-	for _, e := range entries {
-		if !strings.Contains(e.Name(), tmpMark) {
-			continue
-		}
-		if fi, err := e.Info(); err == nil && fi.ModTime().Before(cutoff) {
-			os.RemoveAll(filepath.Join(outDir, e.Name()))
-		}
-	}
 }
 
 // Abort removes what Stage wrote.
@@ -129,6 +198,30 @@ func (s *Staged) move() error {
 		}
 	}
 	return nil
+}
+
+// Remove deletes user's bundle folder and archives from outDir (a revoked
+// user's private key must not stay on disk). It reports what it removed.
+func Remove(outDir, user string) ([]string, error) {
+	var removed []string
+	var errs []error
+	for _, name := range []string{user, user + ".tar.gz", user + ".zip"} {
+		p := filepath.Join(outDir, name)
+		if _, err := os.Lstat(p); err != nil {
+			continue
+		}
+		if err := os.RemoveAll(p); err != nil {
+			errs = append(errs, fmt.Errorf("removing bundle of %s: %w", user, err))
+			continue
+		}
+		removed = append(removed, p)
+	}
+	if len(removed) > 0 {
+		if err := safefile.SyncDir(outDir); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return removed, errors.Join(errs...)
 }
 
 // swapDir puts the folder src at dst. When dst exists the two are exchanged

@@ -16,7 +16,7 @@ import (
 
 type rosterFlags struct {
 	initFlags
-	allOrNothing, noBundles bool
+	allOrNothing, noBundles, reinstate bool
 	out, remote             string
 }
 
@@ -38,6 +38,7 @@ a terminal.`,
 	}
 	fl := cmd.Flags()
 	fl.BoolVar(&f.allOrNothing, "all-or-nothing", false, "onboard nobody when any row is refused")
+	fl.BoolVar(&f.reinstate, "reinstate", false, "give revoked users listed in the roster access again (refused rows without it)")
 	fl.BoolVar(&f.noBundles, "no-bundles", false, "issue certificates without writing bundles (links and 'add' render them later)")
 	fl.StringVar(&f.out, "out", "", "bundles folder (default DATA/bundles)")
 	fl.StringVar(&f.remote, "remote", "", "on first use: register server \"vpn\" at HOST:PORT[/udp|/tcp]")
@@ -72,7 +73,7 @@ func (app *app) importUsers(cmd *cobra.Command, path string, f rosterFlags) erro
 		if err != nil {
 			return err
 		}
-		opts := authority.AddOptions{OutDir: f.out, NoBundles: f.noBundles}
+		opts := authority.AddOptions{OutDir: f.out, NoBundles: f.noBundles, Reinstate: f.reinstate, AllOrNothing: f.allOrNothing}
 		if isTerminal(app.stdio.Err) {
 			opts.Progress = progressBar(app.stdio.Err)
 		}
@@ -80,14 +81,27 @@ func (app *app) importUsers(cmd *cobra.Command, path string, f rosterFlags) erro
 		if opts.Progress != nil {
 			fmt.Fprintln(app.stdio.Err)
 		}
+		lines := map[string]int{}
+		for _, r := range rows {
+			lines[r.User] = r.Line
+		}
+		for _, r := range summary.Refused {
+			fmt.Fprintln(app.stdio.Err, "refused: "+oneLine(roster.RowError{Line: lines[r.Name], User: r.Name, Err: r.Err}))
+		}
 		if err != nil {
 			return err
 		}
 	}
+	for _, r := range summary.Results {
+		if r.Reinstated {
+			fmt.Fprintf(app.stdio.Out, "%s: reinstated (was revoked)\n", r.User)
+		}
+	}
+	refused := len(bad) + len(summary.Refused)
 	fmt.Fprintf(app.stdio.Out, "%d rows: %d issued, %d kept, %d unchanged, %d refused\n",
-		len(rows)+len(bad), summary.Issued, summary.Kept, summary.Unchanged, len(bad))
-	if len(bad) > 0 {
-		return fmt.Errorf("%w: %d rows refused (listed above); the others were onboarded", account.ErrInvalid, len(bad))
+		len(rows)+len(bad), summary.Issued, summary.Kept, summary.Unchanged, refused)
+	if refused > 0 {
+		return fmt.Errorf("%w: %d rows refused (listed above); the others were onboarded", account.ErrInvalid, refused)
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 type serveFlags struct {
 	listen, publicURL, cert, key string
 	self, insecureHTTP           bool
+	crlSync                      time.Duration
 }
 
 func (app *app) serveCommand() *cobra.Command {
@@ -41,6 +42,7 @@ requests in flight finish.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:8080", "address to listen on")
+	fl.DurationVar(&f.crlSync, "crl-sync", time.Minute, "how often to make sure every server folder on this host holds the newest crl.pem")
 	fl.StringVar(&f.publicURL, "public-url", "", "URL employees use to reach this server (for links); default from --listen")
 	fl.StringVar(&f.cert, "tls-cert", "", "TLS certificate (PEM)")
 	fl.StringVar(&f.key, "tls-key", "", "TLS key (PEM)")
@@ -65,6 +67,9 @@ func (app *app) serve(cmd *cobra.Command, f serveFlags) error {
 	host, _, err := net.SplitHostPort(f.listen)
 	if err != nil {
 		return usagef("--listen %q: want HOST:PORT", f.listen)
+	}
+	if f.crlSync <= 0 {
+		return usagef("--crl-sync %s: want a positive duration", f.crlSync)
 	}
 	useTLS := f.cert != "" || f.self
 	if (f.cert == "") != (f.key == "") {
@@ -95,6 +100,7 @@ func (app *app) serve(cmd *cobra.Command, f serveFlags) error {
 		return err
 	}
 	metrics.Watch(a)
+	go a.KeepCRL(ctx, f.crlSync)
 	var mailer authority.Mailer
 	if c.SMTP.Enabled() {
 		s, err := mail.NewSender(c.SMTP, app.log)

@@ -66,6 +66,9 @@ rewrites its crl.pem on every revocation made on this machine.`,
 				return err
 			}
 			fmt.Fprintf(app.stdio.Out, "server %s: files written to %s\n", args[0], out)
+			if err := authority.CheckServerDir(out); err != nil {
+				fmt.Fprintln(app.stdio.Err, "vpnkeys: warning: "+oneLine(err))
+			}
 			return nil
 		},
 	}

@@ -18,7 +18,7 @@ import (
 type addFlags struct {
 	initFlags
 	email, name, os, lang, out, remote string
-	newKey                             bool
+	newKey, reinstate                  bool
 }
 
 func (app *app) addCommand() *cobra.Command {
@@ -51,6 +51,7 @@ user on a fresh machine.`,
 	fl.StringVar(&f.lang, "lang", "", "the readme's language: en, es, fr, de or ru (default en)")
 	fl.StringVar(&f.out, "out", "", "bundles folder (default DATA/bundles)")
 	fl.BoolVar(&f.newKey, "new-key", false, "issue a fresh key even when the user has a valid certificate")
+	fl.BoolVar(&f.reinstate, "reinstate", false, "give revoked users access again (refused without it)")
 	fl.StringVar(&f.remote, "remote", "", "on first use: register server \"vpn\" at HOST:PORT[/udp|/tcp]")
 	f.register(cmd)
 	return cmd
@@ -71,16 +72,25 @@ func (app *app) add(ctx context.Context, users []string, f addFlags) error {
 	if err != nil {
 		return err
 	}
-	res, err := a.AddUsers(ctx, reqs, authority.AddOptions{OutDir: f.out, NewKey: f.newKey})
+	res, err := a.AddUsers(ctx, reqs, authority.AddOptions{OutDir: f.out, NewKey: f.newKey, Reinstate: f.reinstate})
 	for _, r := range res {
-		verb := "kept certificate"
-		if r.Issued {
-			verb = "issued certificate"
-		}
-		fmt.Fprintf(app.stdio.Out, "%s: %s %s (expires %s), bundle %s\n", r.User, verb, r.Serial,
-			r.Expires.Format(time.DateOnly), filepath.Join(r.Dir, r.User))
+		app.printAdded(r)
 	}
 	return err
+}
+
+// printAdded prints one line for a user that add, renew or a roster
+// onboarded.
+func (app *app) printAdded(r authority.AddResult) {
+	verb := "kept certificate"
+	if r.Issued {
+		verb = "issued certificate"
+	}
+	if r.Reinstated {
+		verb = "reinstated (was revoked), " + verb
+	}
+	fmt.Fprintf(app.stdio.Out, "%s: %s %s (expires %s), bundle %s\n", r.User, verb, r.Serial,
+		r.Expires.Format(time.DateOnly), filepath.Join(r.Dir, r.User))
 }
 
 // firstUse unlocks the CA, creating it (and a first server from --remote)
@@ -224,15 +234,15 @@ from then on.`,
 			if err != nil {
 				return err
 			}
+			res, err := a.RevokeUsers(ctx, args, r)
 			var errs []error
-			for _, u := range args {
-				res, err := a.Revoke(ctx, u, r)
-				if err != nil {
-					errs = append(errs, err)
-					continue
+			for _, x := range res {
+				app.printRevoked(x, r)
+				if x.Err != nil {
+					errs = append(errs, x.Err)
 				}
-				fmt.Fprintf(app.stdio.Out, "%s: revoked certificate %s (%s); CRL #%d lists %d\n", u, res.Serial, r, res.CRL.Number, res.CRL.Revoked)
 			}
+			errs = append(errs, err)
 			return errors.Join(errs...)
 		},
 	}
@@ -240,8 +250,31 @@ from then on.`,
 	return cmd
 }
 
+// printRevoked prints one line for a user that revoke handled.
+func (app *app) printRevoked(x authority.RevokeResult, r pki.Reason) {
+	switch {
+	case x.Err != nil:
+		return
+	case x.AlreadyRevoked:
+		fmt.Fprintf(app.stdio.Out, "%s: already revoked (certificate %s); CRL #%d published again\n", x.User, x.Serial, x.CRL.Number)
+		return
+	}
+	line := fmt.Sprintf("%s: revoked certificate %s (%s)", x.User, x.Serial, r)
+	if n := len(x.Serials) - 1; n > 0 {
+		line += fmt.Sprintf(" and %d older one(s) still valid", n)
+	}
+	if x.LinksEnded > 0 {
+		line += fmt.Sprintf("; %d open link(s) ended", x.LinksEnded)
+	}
+	if len(x.BundleRemoved) > 0 {
+		line += "; bundle removed"
+	}
+	fmt.Fprintf(app.stdio.Out, "%s; CRL #%d lists %d\n", line, x.CRL.Number, x.CRL.Revoked)
+}
+
 func (app *app) renewCommand() *cobra.Command {
 	var out string
+	var reinstate bool
 	cmd := &cobra.Command{
 		Use:     "renew USER",
 		Short:   "Issue a user a fresh key and certificate and rewrite the bundle",
@@ -254,15 +287,15 @@ func (app *app) renewCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r, err := a.Renew(ctx, args[0], authority.AddOptions{OutDir: out})
+			r, err := a.Renew(ctx, args[0], authority.AddOptions{OutDir: out, Reinstate: reinstate})
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(app.stdio.Out, "%s: issued certificate %s (expires %s), bundle %s\n", r.User, r.Serial,
-				r.Expires.Format(time.DateOnly), filepath.Join(r.Dir, r.User))
+			app.printAdded(r)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "bundles folder (default DATA/bundles)")
+	cmd.Flags().BoolVar(&reinstate, "reinstate", false, "give a revoked user access again (refused without it)")
 	return cmd
 }

@@ -56,10 +56,13 @@ func (q *Queries) MarkLinkOpened(ctx context.Context, hash string, at int64) err
 }
 
 // RedeemLink uses a link up: it succeeds for exactly one caller, however
-// many race, and only before expiry (ErrConflict otherwise).
+// many race, only before expiry, and only while the certificate it was made
+// for is still active and unexpired (ErrConflict otherwise), so a link never
+// outlives its certificate.
 func (q *Queries) RedeemLink(ctx context.Context, hash string, at int64, from string) error {
 	res, err := q.q.ExecContext(ctx, `UPDATE links SET used_at = $1, used_from = $2
-		WHERE token_hash = $3 AND used_at IS NULL AND expires_at > $1`, at, from, hash)
+		WHERE token_hash = $3 AND used_at IS NULL AND expires_at > $1
+		AND EXISTS (SELECT 1 FROM certificates c WHERE c.serial = links.serial AND c.state = 'active' AND c.not_after > $1)`, at, from, hash)
 	if err != nil {
 		return fmt.Errorf("redeeming link: %w", err)
 	}
@@ -86,6 +89,20 @@ func (q *Queries) LinksOf(ctx context.Context, user string) ([]Link, error) {
 		out = append(out, l)
 	}
 	return out, rows.Err()
+}
+
+// CountOpenLinks counts the unused, unexpired links made for the given
+// certificates (what revoking or renewing them ends).
+func (q *Queries) CountOpenLinks(ctx context.Context, serials []string, now int64) (int, error) {
+	n := 0
+	for _, s := range serials {
+		var k int
+		if err := q.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM links WHERE serial = $1 AND used_at IS NULL AND expires_at > $2`, s, now).Scan(&k); err != nil {
+			return 0, fmt.Errorf("counting links: %w", err)
+		}
+		n += k
+	}
+	return n, nil
 }
 
 // CountRedeemed counts used links, for metrics.

@@ -138,6 +138,8 @@ type createUserRequest struct {
 	OS       string `json:"os"`
 	Lang     string `json:"lang"`
 	NewKey   bool   `json:"new_key"`
+	// Reinstate gives a revoked user access again; refused without it.
+	Reinstate bool `json:"reinstate"`
 }
 
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
@@ -147,7 +149,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.auth.AddUsers(r.Context(), []authority.UserRequest{{Name: req.Name, Email: req.Email, FullName: req.FullName, OS: req.OS, Lang: req.Lang}},
-		authority.AddOptions{NewKey: req.NewKey})
+		authority.AddOptions{NewKey: req.NewKey, Reinstate: req.Reinstate})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -191,15 +193,19 @@ func (s *Server) revokeUser(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"user": res.User, "serial": res.Serial, "crl_number": res.CRL.Number})
+	writeJSON(w, http.StatusOK, map[string]any{"user": res.User, "serial": res.Serial, "serials": res.Serials,
+		"already_revoked": res.AlreadyRevoked, "links_ended": res.LinksEnded, "crl_number": res.CRL.Number})
 }
 
 func (s *Server) renewUser(w http.ResponseWriter, r *http.Request) {
-	if err := decode(w, r, &struct{}{}); err != nil {
+	var req struct {
+		Reinstate bool `json:"reinstate"`
+	}
+	if err := decode(w, r, &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if _, err := s.auth.Renew(r.Context(), r.PathValue("user"), authority.AddOptions{}); err != nil {
+	if _, err := s.auth.Renew(r.Context(), r.PathValue("user"), authority.AddOptions{Reinstate: req.Reinstate}); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

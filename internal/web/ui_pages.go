@@ -52,8 +52,15 @@ func (s *Server) uiImport(w http.ResponseWriter, r *http.Request) {
 		for i, row := range rows {
 			reqs[i] = authority.UserRequest{Name: row.User, Email: row.Email, FullName: row.Name, OS: row.OS, Lang: row.Lang}
 		}
-		sum, err := s.auth.OnboardRoster(r.Context(), reqs, authority.AddOptions{})
+		sum, err := s.auth.OnboardRoster(r.Context(), reqs, authority.AddOptions{Reinstate: r.FormValue("reinstate") != ""})
 		res.Issued, res.Kept, res.Unchanged = sum.Issued, sum.Kept, sum.Unchanged
+		for _, x := range sum.Refused {
+			for _, row := range rows {
+				if row.User == x.Name {
+					res.Refused = append(res.Refused, refusedRow{Line: row.Line, User: x.Name, Reason: x.Err.Error()})
+				}
+			}
+		}
 		if err != nil {
 			code, _, public := status(err)
 			data["Error"] = err.Error()
