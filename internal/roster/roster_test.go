@@ -102,7 +102,7 @@ func FuzzParse(f *testing.F) {
 		}
 		seen := map[string]bool{}
 		for _, r := range rows {
-			if account.ValidName(r.User) != nil || r.Line < 2 || seen[r.User] {
+			if account.ValidName(r.User) != nil || account.ValidFullName(r.Name) != nil || account.ValidEmail(r.Email) != nil || r.Line < 2 || seen[r.User] {
 				t.Fatalf("accepted %+v", r)
 			}
 			seen[r.User] = true
@@ -164,4 +164,27 @@ func TestSizeLimit(t *testing.T) {
 			t.Fatalf("got %+v, want alicex", r)
 		}
 	})
+}
+
+// TestTextRule: a row's name and email pass the one account rule, so a
+// roster refuses what add --name and the API refuse, with the same words.
+func TestTextRule(t *testing.T) {
+	in := "user,email,name\nann,,Ann \u202Egpj.exe\nbob,,Bob\u0085Smith\ncarol,c\u2066@example.com,Carol\ndave,,דוד\u200F\n"
+	rows, bad, err := Parse(strings.NewReader(in))
+	if err != nil || len(rows) != 1 || rows[0].User != "dave" {
+		t.Fatalf("got %+v, %v; want dave alone", rows, err)
+	}
+	want := []string{
+		`line 2: user "ann": invalid input: full name: contains a bidi override (U+202E)`,
+		`line 3: user "bob": invalid input: full name: contains a control character (U+0085)`,
+		`line 4: user "carol": invalid input: email: contains a bidi isolate (U+2066)`,
+	}
+	if len(bad) != len(want) {
+		t.Fatalf("got %d refused rows, want %d: %v", len(bad), len(want), bad)
+	}
+	for i, b := range bad {
+		if b.Error() != want[i] {
+			t.Errorf("got %q, want %q", b.Error(), want[i])
+		}
+	}
 }
