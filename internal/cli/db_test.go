@@ -42,3 +42,22 @@ func TestCopyRefusesText(t *testing.T) {
 		t.Fatalf("copy after the fix: %+v", r)
 	}
 }
+
+// TestInitHidesDSNPassword: the line naming the new CA's database hides a
+// password given as a query parameter as well as one in the userinfo.
+func TestInitHidesDSNPassword(t *testing.T) {
+	sep := "?"
+	dsn := pgtest.Start(t)
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	dsn += sep + "password=pg-s3cret-q" // the test cluster trusts loopback and ignores it
+	data := filepath.Join(t.TempDir(), "data")
+	r := run(t, map[string]string{"VPNKEYS_DB": dsn, EnvPassphrase: pass}, "--data", data, "init")
+	if r.code != 0 || !strings.Contains(r.out, "CA created in postgres") || !strings.Contains(r.out, "password=xxxxx") {
+		t.Fatalf("init: got %+v, want the DSN with password=xxxxx", r)
+	}
+	if strings.Contains(r.out+r.err, "pg-s3cret-q") {
+		t.Fatalf("init printed the password: %+v", r)
+	}
+}
