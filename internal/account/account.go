@@ -1,6 +1,8 @@
 // Package account holds the vocabulary every front end and the service share
-// about an employee's VPN account: the one rule for user names, the client
-// operating systems and the languages vpnkeys writes instructions in.
+// about an employee's VPN account: the one rule for user names, the one rule
+// for free text (full names and emails: valid UTF-8, no control or bidi
+// characters), the client operating systems and the languages vpnkeys
+// writes instructions in.
 //
 // Everything that comes from outside (argv, a CSV roster, JSON, a web form)
 // passes through these checks before it touches a path, a template or a row.

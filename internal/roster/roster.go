@@ -1,6 +1,7 @@
 // Package roster parses the CSV rosters behind `vpnkeys import users` and
 // the web upload: a header naming the columns user, email, name, os, lang
-// (any order, only user required), UTF-8, with or without a BOM, CRLF or LF.
+// (any order, only user required), UTF-8, with or without a BOM, CRLF or LF,
+// at most 64 MiB and 100,000 rows.
 // Every refused row is reported with its line and reason; the good rows are
 // returned apart, so a caller can keep them or refuse the whole file.
 package roster
