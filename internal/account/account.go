@@ -1,6 +1,8 @@
 // Package account holds the vocabulary every front end and the service share
-// about an employee's VPN account: the one rule for user names, the client
-// operating systems and the languages vpnkeys writes instructions in.
+// about an employee's VPN account: the one rule for user names, the one rule
+// for free text (full names and emails: valid UTF-8, no control or bidi
+// characters), the client operating systems and the languages vpnkeys
+// writes instructions in.
 //
 // Everything that comes from outside (argv, a CSV roster, JSON, a web form)
 // passes through these checks before it touches a path, a template or a row.
@@ -9,7 +11,6 @@ package account
 import (
 	"errors"
 	"fmt"
-	"net/mail"
 	"regexp"
 	"strings"
 )
@@ -92,30 +93,4 @@ func ParseLang(s string, def Lang) (Lang, error) {
 		}
 	}
 	return "", fmt.Errorf("%w: language %q: use en, es, fr, de or ru", ErrInvalid, s)
-}
-
-// ValidEmail accepts an empty address or one plain address (no display name).
-func ValidEmail(s string) error {
-	if s == "" {
-		return nil
-	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || a.Name != "" || strings.ContainsAny(s, " \r\n\t") {
-		return fmt.Errorf("%w: email %q: want a plain address such as ann@example.com", ErrInvalid, s)
-	}
-	return nil
-}
-
-// ValidFullName accepts a display name: any printable text of at most 200
-// bytes with no control characters.
-func ValidFullName(s string) error {
-	if len(s) > 200 {
-		return fmt.Errorf("%w: full name is longer than 200 bytes", ErrInvalid)
-	}
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return fmt.Errorf("%w: full name contains a control character", ErrInvalid)
-		}
-	}
-	return nil
 }

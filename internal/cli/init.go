@@ -3,11 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
-	"net/url"
 
 	"github.com/spf13/cobra"
 
 	"github.com/vpnkeys/vpnkeys/internal/authority"
+	"github.com/vpnkeys/vpnkeys/internal/config"
 	"github.com/vpnkeys/vpnkeys/internal/pki"
 )
 
@@ -79,10 +79,4 @@ func (app *app) initCA(ctx context.Context, f initFlags) error {
 }
 
 // dsnShown names the database without credentials.
-func (app *app) dsnShown() string {
-	if u, err := url.Parse(app.dsn); err == nil && u.Scheme != "" && u.User != nil {
-		u.User = url.User(u.User.Username())
-		return u.Redacted()
-	}
-	return app.dsn
-}
+func (app *app) dsnShown() string { return config.RedactDSN(app.dsn) }

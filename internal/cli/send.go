@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -123,29 +121,5 @@ func (app *app) auditCommand() *cobra.Command {
 	cmd.Flags().StringVar(&f.Action, "action", "", "only this action, e.g. user.revoke")
 	cmd.Flags().IntVar(&f.Limit, "limit", 100, "at most this many events")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
-}
-
-func (app *app) configCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "config", Short: "Check the configuration"}
-	check := &cobra.Command{
-		Use:     "check",
-		Short:   "Load and validate the configuration file, and print it (secrets redacted)",
-		Example: "  vpnkeys --config /etc/vpnkeys/vpnkeys.toml config check",
-		Args:    exactArgs(0, "no arguments"),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if app.cfgPath == "" {
-				return usageError{errors.New("no configuration file: give --config FILE")}
-			}
-			enc := json.NewEncoder(app.stdio.Out)
-			enc.SetIndent("", "  ")
-			if err := enc.Encode(app.cfg); err != nil {
-				return err
-			}
-			fmt.Fprintf(app.stdio.Out, "config %s is valid\n", app.cfgPath)
-			return nil
-		},
-	}
-	cmd.AddCommand(check)
 	return cmd
 }

@@ -104,6 +104,12 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("public_url %q: want https://HOST[:PORT]", c.PublicURL)
 		}
 	}
+	if urlScheme.MatchString(c.DB) {
+		// url.Parse's error quotes the DSN, password and all: never wrap it.
+		if _, err := url.Parse(c.DB); err != nil {
+			return fmt.Errorf("db: not a valid URL; percent-encode special characters in the user name and password")
+		}
+	}
 	if c.LinkTTL.Duration < 0 || c.LinkTTL.Duration > 90*24*time.Hour {
 		return fmt.Errorf("link_ttl %v: want up to 90 days", c.LinkTTL.Duration)
 	}

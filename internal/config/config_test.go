@@ -29,6 +29,7 @@ func TestRefusals(t *testing.T) {
 		"fail/bad ttl":      "link_ttl = \"forever\"\n",
 		"fail/cert alone":   "[tls]\ncert = \"a\"\n",
 		"fail/smtp no from": "[smtp]\nhost = \"smtp.example.com\"\n",
+		"fail/db not a url": "db = \"postgres://u:s3/cret@db/x\"\n",
 	}
 	for name, body := range tests {
 		p := filepath.Join(t.TempDir(), "c.toml")
@@ -41,6 +42,8 @@ func TestRefusals(t *testing.T) {
 			t.Errorf("%s: got nil error", name)
 		} else if strings.Contains(err.Error(), "\n") {
 			t.Errorf("%s: error spans lines: %q", name, err)
+		} else if strings.Contains(err.Error(), "s3/cret") {
+			t.Errorf("%s: error shows the password: %q", name, err)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 // Package roster parses the CSV rosters behind `vpnkeys import users` and
 // the web upload: a header naming the columns user, email, name, os, lang
-// (any order, only user required), UTF-8, with or without a BOM, CRLF or LF.
+// (any order, only user required), UTF-8, with or without a BOM, CRLF or LF,
+// at most 64 MiB and 100,000 rows.
 // Every refused row is reported with its line and reason; the good rows are
 // returned apart, so a caller can keep them or refuse the whole file.
 package roster
@@ -17,8 +18,12 @@ import (
 	"github.com/vpnkeys/vpnkeys/internal/account"
 )
 
-// MaxRows bounds a roster.
-const MaxRows = 100_000
+// Bounds of a roster. A larger file is refused whole, never cut: a cut
+// would end mid-row and onboard whatever half a row still parses as.
+const (
+	MaxRows  = 100_000
+	MaxBytes = 64 << 20
+)
 
 // Row is one accepted line.
 type Row struct {
@@ -52,12 +57,18 @@ var ErrFile = errors.New("roster")
 var columns = []string{"user", "email", "name", "os", "lang"}
 
 // Parse reads a roster. A problem with the file as a whole (no header, no
-// user column, an unknown column, not UTF-8, too many rows) returns an
+// user column, an unknown column, not UTF-8, too many rows or bytes) returns an
 // error and no rows.
-func Parse(r io.Reader) ([]Row, []RowError, error) {
-	data, err := io.ReadAll(io.LimitReader(r, 64<<20))
+func Parse(r io.Reader) ([]Row, []RowError, error) { return parse(r, MaxBytes) }
+
+// parse is Parse with the byte limit given, so a test can reach it cheaply.
+func parse(r io.Reader, maxBytes int) ([]Row, []RowError, error) {
+	data, err := io.ReadAll(io.LimitReader(r, int64(maxBytes)+1))
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: reading: %v", ErrFile, err)
+	}
+	if len(data) > maxBytes {
+		return nil, nil, fmt.Errorf("%w: larger than %s, the limit; split it into smaller files", ErrFile, byteSize(maxBytes))
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if !utf8.Valid(data) {
@@ -164,4 +175,15 @@ func check(r *Row) error {
 		r.Lang = string(l)
 	}
 	return nil
+}
+
+// byteSize spells n in the largest unit that divides it.
+func byteSize(n int) string {
+	switch {
+	case n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

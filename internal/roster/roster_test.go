@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -101,7 +102,7 @@ func FuzzParse(f *testing.F) {
 		}
 		seen := map[string]bool{}
 		for _, r := range rows {
-			if account.ValidName(r.User) != nil || r.Line < 2 || seen[r.User] {
+			if account.ValidName(r.User) != nil || account.ValidFullName(r.Name) != nil || account.ValidEmail(r.Email) != nil || r.Line < 2 || seen[r.User] {
 				t.Fatalf("accepted %+v", r)
 			}
 			seen[r.User] = true
@@ -125,6 +126,65 @@ func BenchmarkParse10000(b *testing.B) {
 		rows, _, err := Parse(bytes.NewReader(buf.Bytes()))
 		if err != nil || len(rows) != 10000 {
 			b.Fatal(err)
+		}
+	}
+}
+
+// sized is a roster of exactly n bytes: a header, lines of blanks (skipped),
+// and a last row "alicex,Alice" without a newline, so a reader that cuts the
+// file one byte short would see user "alice" instead.
+func sized(n int) io.Reader {
+	const header, tail = "user,name\n", "alicex,Alice"
+	blank := strings.Repeat(" ", 1023) + "\n"
+	pad := n - len(header) - len(tail)
+	lines := strings.NewReader(strings.Repeat(blank, pad/len(blank)+1))
+	return io.MultiReader(strings.NewReader(header), io.LimitReader(lines, int64(pad)), strings.NewReader(tail))
+}
+
+// TestSizeLimit: a roster over the limit is refused whole, never cut at the
+// limit with its last row half-read; one exactly at the limit is read whole.
+// It runs on a 64 KiB limit: 64 MiB under -race takes most of a minute.
+func TestSizeLimit(t *testing.T) {
+	const limit = 64 << 10
+	t.Run("fail/one byte over", func(t *testing.T) {
+		rows, bad, err := parse(sized(limit+1), limit)
+		if !errors.Is(err, ErrFile) || !strings.Contains(err.Error(), "larger than 64 KiB") {
+			t.Fatalf("got %v, want ErrFile naming the 64 KiB limit", err)
+		}
+		if rows != nil || bad != nil {
+			t.Fatalf("got %d rows and %d refused, want none", len(rows), len(bad))
+		}
+	})
+	t.Run("ok/exactly at the limit", func(t *testing.T) {
+		rows, bad, err := parse(sized(limit), limit)
+		if err != nil || len(bad) != 0 || len(rows) != 1 {
+			t.Fatalf("got %d rows, %v, %v; want 1 row", len(rows), bad, err)
+		}
+		if r := rows[0]; r.User != "alicex" || r.Name != "Alice" {
+			t.Fatalf("got %+v, want alicex", r)
+		}
+	})
+}
+
+// TestTextRule: a row's name and email pass the one account rule, so a
+// roster refuses what add --name and the API refuse, with the same words.
+func TestTextRule(t *testing.T) {
+	in := "user,email,name\nann,,Ann \u202Egpj.exe\nbob,,Bob\u0085Smith\ncarol,c\u2066@example.com,Carol\ndave,,דוד\u200F\n"
+	rows, bad, err := Parse(strings.NewReader(in))
+	if err != nil || len(rows) != 1 || rows[0].User != "dave" {
+		t.Fatalf("got %+v, %v; want dave alone", rows, err)
+	}
+	want := []string{
+		`line 2: user "ann": invalid input: full name: contains a bidi override (U+202E)`,
+		`line 3: user "bob": invalid input: full name: contains a control character (U+0085)`,
+		`line 4: user "carol": invalid input: email: contains a bidi isolate (U+2066)`,
+	}
+	if len(bad) != len(want) {
+		t.Fatalf("got %d refused rows, want %d: %v", len(bad), len(want), bad)
+	}
+	for i, b := range bad {
+		if b.Error() != want[i] {
+			t.Errorf("got %q, want %q", b.Error(), want[i])
 		}
 	}
 }
