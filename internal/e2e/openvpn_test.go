@@ -77,10 +77,11 @@ func testOpenVPN(t *testing.T, algo pki.Algo) {
 		}
 	}
 
+	alice := keep(t, filepath.Join(out, "alice", "alice.ovpn"))
 	if _, err := a.Revoke(ctx, "alice", pki.KeyCompromise); err != nil {
 		t.Fatal(err)
 	}
-	if ok, log := ns.connect(t, filepath.Join(out, "alice", "alice.ovpn")); ok {
+	if ok, log := ns.connect(t, alice); ok {
 		t.Fatalf("revoked alice connected:\n%s", log)
 	}
 	if srv.waitFor(5*time.Second, "certificate revoked") == "" {
