@@ -17,7 +17,7 @@ import (
 type rosterFlags struct {
 	initFlags
 	allOrNothing, noBundles, reinstate bool
-	out, remote             string
+	out, remote                        string
 }
 
 func (app *app) importUsersCommand() *cobra.Command {
