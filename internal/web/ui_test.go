@@ -245,6 +245,19 @@ func TestUIActions(t *testing.T) {
 	if resp, body := get(t, c, e.srv.URL+"/ui/servers/dc1/files.tar.gz"); resp.StatusCode != 200 || len(body) < 500 {
 		t.Fatalf("server files: %d", resp.StatusCode)
 	}
+	// A revoked user comes back only through the explicit reinstate form.
+	if resp, _ := post(t, c, e.srv.URL+"/ui/users/alice/renew", nil); resp.StatusCode == http.StatusSeeOther {
+		t.Fatal("a plain renew reinstated revoked alice")
+	}
+	if _, body := get(t, c, e.srv.URL+"/ui/users/alice"); !strings.Contains(body, `name="reinstate"`) {
+		t.Fatal("the revoked user's page offers no reinstate form")
+	}
+	if resp, _ := post(t, c, e.srv.URL+"/ui/users/alice/renew", url.Values{"reinstate": {"1"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("reinstate: %d", resp.StatusCode)
+	}
+	if d, _ := e.a.Show(context.Background(), "alice"); d.Status != "active" {
+		t.Fatalf("after reinstate: %+v", d)
+	}
 }
 
 func upload(t testing.TB, c *http.Client, u, file string, allOrNothing bool) (*http.Response, string) {

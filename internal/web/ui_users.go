@@ -184,12 +184,17 @@ func (s *Server) uiLink(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) uiRenew(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("user")
-	res, err := s.auth.Renew(r.Context(), name, authority.AddOptions{})
+	r.Body = http.MaxBytesReader(w, r.Body, 4096)
+	res, err := s.auth.Renew(r.Context(), name, authority.AddOptions{Reinstate: r.FormValue("reinstate") != ""})
 	if err != nil {
 		s.uiFail(w, r, "Renewing failed", err, "/ui/users/"+name)
 		return
 	}
-	http.Redirect(w, r, "/ui/users/"+name+"?flash="+url.QueryEscape("New certificate "+res.Serial+" issued; the old one is revoked."), http.StatusSeeOther)
+	flash := "New certificate " + res.Serial + " issued; the old one is revoked."
+	if res.Reinstated {
+		flash = name + " reinstated: new certificate " + res.Serial + " issued."
+	}
+	http.Redirect(w, r, "/ui/users/"+name+"?flash="+url.QueryEscape(flash), http.StatusSeeOther)
 }
 
 func (s *Server) uiRevokeConfirm(w http.ResponseWriter, r *http.Request) {
