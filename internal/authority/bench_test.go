@@ -170,3 +170,25 @@ func BenchmarkRoster10000Postgres(b *testing.B)        { benchRoster(b, postgres
 func BenchmarkRoster10000PostgresNoBundles(b *testing.B) {
 	benchRoster(b, postgresDSN, true)
 }
+
+// BenchmarkRevoke3000 revokes 3,000 users in one call per op: one
+// transaction, one CRL signed for the whole call (listing all 3,000), the
+// CRL published, the bundles removed. Users are onboarded (without
+// bundles) outside the timer.
+func BenchmarkRevoke3000(b *testing.B) {
+	f := newFixture(b, pki.P256)
+	f.addServer(b, "dc1", "vpn1.example.com:1194")
+	ctx := context.Background()
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		names := make([]string, 3000)
+		for j := range names {
+			names[j] = fmt.Sprintf("r%d-%04d", i, j)
+		}
+		f.add(b, AddOptions{NoBundles: true}, names...)
+		b.StartTimer()
+		if _, err := f.a.RevokeUsers(ctx, names, pki.CessationOfOperation); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
