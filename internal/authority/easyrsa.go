@@ -64,20 +64,11 @@ func (a *Authority) ImportEasyRSA(ctx context.Context, p *easyrsa.PKI, o ImportO
 	if err != nil {
 		return sum, err
 	}
-	var ta []byte
-	if o.TLSCrypt != nil {
-		k, err := ovpn.ParseStaticKey(o.TLSCrypt)
-		if err != nil {
-			return sum, fmt.Errorf("%w: --ta-key: %w", pki.ErrInvalid, err)
-		}
-		ta = ovpn.FormatStaticKey(k)
-	} else {
-		k, err := ovpn.NewStaticKey()
-		if err != nil {
-			return sum, err
-		}
-		ta, sum.NewTLSCrypt = ovpn.FormatStaticKey(k), true
+	ta, err := importTLSCrypt(o.TLSCrypt)
+	if err != nil {
+		return sum, err
 	}
+	sum.NewTLSCrypt = o.TLSCrypt == nil
 	u, err := newUnlocked(ca, ta)
 	if err != nil {
 		return sum, err
@@ -136,6 +127,22 @@ func (a *Authority) ImportEasyRSA(ctx context.Context, p *easyrsa.PKI, o ImportO
 	a.setUnlocked(u)
 	_, err = a.publishCRL(ctx)
 	return sum, err
+}
+
+// importTLSCrypt checks the servers' ta.key, or draws a new one when nil.
+func importTLSCrypt(given []byte) ([]byte, error) {
+	if given != nil {
+		k, err := ovpn.ParseStaticKey(given)
+		if err != nil {
+			return nil, fmt.Errorf("%w: --ta-key: %w", pki.ErrInvalid, err)
+		}
+		return ovpn.FormatStaticKey(k), nil
+	}
+	k, err := ovpn.NewStaticKey()
+	if err != nil {
+		return nil, err
+	}
+	return ovpn.FormatStaticKey(k), nil
 }
 
 // planImport turns index rows into certificate and user records.

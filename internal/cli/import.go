@@ -44,60 +44,65 @@ nothing does.`,
   vpnkeys import easyrsa ./pki --dry-run`,
 		Args: exactArgs(1, "one PKI_DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := withActor(cmd.Context())
-			if _, err := os.Stat(args[0]); err != nil {
-				return usagef("PKI_DIR: %v", err)
-			}
-			var ta []byte
-			if taKey != "" {
-				var err error
-				if ta, err = readBounded(taKey, maxTAKey); err != nil {
-					return usagef("--ta-key: %v", err)
-				}
-			}
-			a, err := app.open(ctx)
-			if err != nil {
-				return err
-			}
-			if ok, err := a.Initialized(ctx); err != nil {
-				return err
-			} else if ok {
-				return fmt.Errorf("%w: import needs an empty database", authority.ErrInitialized)
-			}
-			var pass pki.Passphrase
-			p, err := easyrsa.Load(args[0], func() (pki.Passphrase, error) {
-				pass, err = app.passphrase(false)
-				return pass, err
-			})
-			if err != nil {
-				return err
-			}
-			sum, err := a.ImportEasyRSA(ctx, p, authority.ImportOptions{Passphrase: pass, TLSCrypt: ta, DryRun: dryRun})
-			for _, w := range sum.Warnings {
-				fmt.Fprintln(app.stdio.Err, "warning: "+w)
-			}
-			if err != nil {
-				return err
-			}
-			verb := "imported"
-			if dryRun {
-				verb = "would import"
-			}
-			fmt.Fprintf(app.stdio.Out, "%s %d users: certificates: %d active, %d revoked, %d expired, %d superseded (%d of servers); %d keys kept\n",
-				verb, sum.Users, sum.Active, sum.Revoked, sum.Expired, sum.Superseded, sum.Servers, sum.KeysKept)
-			for _, r := range sum.Retired {
-				fmt.Fprintln(app.stdio.Out, retiredLine(r, dryRun))
-			}
-			if sum.NewTLSCrypt {
-				fmt.Fprintln(app.stdio.Err, "warning: no --ta-key given: a new tls-crypt key was made; servers need the new ta.key (vpnkeys server files)")
-			}
-			return nil
+			return app.importEasyRSA(cmd, args[0], taKey, dryRun)
 		},
 	}
 	er.Flags().StringVar(&taKey, "ta-key", "", "the servers' ta.key (OpenVPN static key) to keep using")
 	er.Flags().BoolVar(&dryRun, "dry-run", false, "check and print what would be imported, change nothing")
 	cmd.AddCommand(er, app.importUsersCommand())
 	return cmd
+}
+
+// importEasyRSA runs import easyrsa on the PKI in dir.
+func (app *app) importEasyRSA(cmd *cobra.Command, dir, taKey string, dryRun bool) error {
+	ctx := withActor(cmd.Context())
+	if _, err := os.Stat(dir); err != nil {
+		return usagef("PKI_DIR: %v", err)
+	}
+	var ta []byte
+	if taKey != "" {
+		var err error
+		if ta, err = readBounded(taKey, maxTAKey); err != nil {
+			return usagef("--ta-key: %v", err)
+		}
+	}
+	a, err := app.open(ctx)
+	if err != nil {
+		return err
+	}
+	if ok, err := a.Initialized(ctx); err != nil {
+		return err
+	} else if ok {
+		return fmt.Errorf("%w: import needs an empty database", authority.ErrInitialized)
+	}
+	var pass pki.Passphrase
+	p, err := easyrsa.Load(dir, func() (pki.Passphrase, error) {
+		pass, err = app.passphrase(false)
+		return pass, err
+	})
+	if err != nil {
+		return err
+	}
+	sum, err := a.ImportEasyRSA(ctx, p, authority.ImportOptions{Passphrase: pass, TLSCrypt: ta, DryRun: dryRun})
+	for _, w := range sum.Warnings {
+		fmt.Fprintln(app.stdio.Err, "warning: "+w)
+	}
+	if err != nil {
+		return err
+	}
+	verb := "imported"
+	if dryRun {
+		verb = "would import"
+	}
+	fmt.Fprintf(app.stdio.Out, "%s %d users: certificates: %d active, %d revoked, %d expired, %d superseded (%d of servers); %d keys kept\n",
+		verb, sum.Users, sum.Active, sum.Revoked, sum.Expired, sum.Superseded, sum.Servers, sum.KeysKept)
+	for _, r := range sum.Retired {
+		fmt.Fprintln(app.stdio.Out, retiredLine(r, dryRun))
+	}
+	if sum.NewTLSCrypt {
+		fmt.Fprintln(app.stdio.Err, "warning: no --ta-key given: a new tls-crypt key was made; servers need the new ta.key (vpnkeys server files)")
+	}
+	return nil
 }
 
 // maxTAKey bounds --ta-key: an OpenVPN static key is under 1 KiB. The file

@@ -117,37 +117,52 @@ func Load(dir string, pass func() (pki.Passphrase, error)) (*PKI, error) {
 	}
 	certs := findCerts(dir, bad)
 	if b := read("index.txt", maxListFile); b != nil {
-		entries, err := ParseIndex(bytes.NewReader(b))
-		if err != nil {
-			n := lineOf(err)
-			bad("index.txt", n, "%s", strings.TrimPrefix(err.Error(), fmt.Sprintf("index.txt:%d: ", n)))
-		}
-		seen := map[string]int{}
-		for _, e := range entries {
-			if first, dup := seen[e.Serial]; dup {
-				bad("index.txt", e.Line, "serial %s already on line %d", e.Serial, first)
-				continue
-			}
-			seen[e.Serial] = e.Line
-			c, ok := certs[e.Serial]
-			if !ok {
-				bad("index.txt", e.Line, "no certificate file for serial %s (%s)", e.Serial, e.CN)
-				continue
-			}
-			if p.CACert != nil {
-				if err := c.Cert.CheckSignatureFrom(p.CACert); err != nil {
-					bad(c.file, 0, "not signed by ca.crt (index.txt:%d, %s)", e.Line, e.CN)
-					continue
-				}
-			}
-			if c.Cert.Subject.CommonName != e.CN {
-				bad(c.file, 0, "CN %q differs from index.txt:%d (%s)", c.Cert.Subject.CommonName, e.Line, e.CN)
-				continue
-			}
-			p.Certs = append(p.Certs, Cert{Entry: e, Cert: c.Cert, CertPEM: pki.CertPEM(c.Cert), File: c.file, Server: slices.Contains(c.Cert.ExtKeyUsage, x509.ExtKeyUsageServerAuth)})
-		}
+		p.matchIndex(b, certs, bad)
 	}
 	attachKeys(dir, p, bad)
+	p.loadCRL(dir, bad)
+	if len(probs) > 0 {
+		return nil, ProblemsError(probs)
+	}
+	return p, nil
+}
+
+// matchIndex parses index.txt and pairs each row with its certificate file.
+func (p *PKI) matchIndex(b []byte, certs map[string]foundCert, bad func(string, int, string, ...any)) {
+	entries, err := ParseIndex(bytes.NewReader(b))
+	if err != nil {
+		n := lineOf(err)
+		bad("index.txt", n, "%s", strings.TrimPrefix(err.Error(), fmt.Sprintf("index.txt:%d: ", n)))
+	}
+	seen := map[string]int{}
+	for _, e := range entries {
+		if first, dup := seen[e.Serial]; dup {
+			bad("index.txt", e.Line, "serial %s already on line %d", e.Serial, first)
+			continue
+		}
+		seen[e.Serial] = e.Line
+		c, ok := certs[e.Serial]
+		if !ok {
+			bad("index.txt", e.Line, "no certificate file for serial %s (%s)", e.Serial, e.CN)
+			continue
+		}
+		if p.CACert != nil {
+			if err := c.Cert.CheckSignatureFrom(p.CACert); err != nil {
+				bad(c.file, 0, "not signed by ca.crt (index.txt:%d, %s)", e.Line, e.CN)
+				continue
+			}
+		}
+		if c.Cert.Subject.CommonName != e.CN {
+			bad(c.file, 0, "CN %q differs from index.txt:%d (%s)", c.Cert.Subject.CommonName, e.Line, e.CN)
+			continue
+		}
+		p.Certs = append(p.Certs, Cert{Entry: e, Cert: c.Cert, CertPEM: pki.CertPEM(c.Cert), File: c.file, Server: slices.Contains(c.Cert.ExtKeyUsage, x509.ExtKeyUsageServerAuth)})
+	}
+}
+
+// loadCRL reads crl.pem when there is one; an unreadable CRL is a warning,
+// a crl.pem that is not a bounded regular file a problem.
+func (p *PKI) loadCRL(dir string, bad func(string, int, string, ...any)) {
 	b, err := readPKIFile(dir, "crl.pem", maxListFile)
 	if err != nil && !errors.Is(err, errNotExist) {
 		bad("crl.pem", 0, "%v", err)
@@ -161,10 +176,6 @@ func Load(dir string, pass func() (pki.Passphrase, error)) (*PKI, error) {
 			}
 		}
 	}
-	if len(probs) > 0 {
-		return nil, ProblemsError(probs)
-	}
-	return p, nil
 }
 
 func lineOf(err error) int {
