@@ -30,13 +30,28 @@ type ImportSummary struct {
 	Users, Active, Revoked, Expired, Superseded, Servers, KeysKept int
 	Warnings                                                       []string
 	NewTLSCrypt                                                    bool
+	// Retired lists the older unexpired valid client certificates that the
+	// import puts on the CRL (reason superseded), one per certificate, so
+	// that no user has more than one certificate off the CRL.
+	Retired []Retired
+}
+
+// Retired is an older valid certificate of a client that the import
+// revoked as superseded because a newer one (Kept) is the user's own.
+type Retired struct {
+	User, Serial, Kept string
+	NotAfter           time.Time
 }
 
 // ImportEasyRSA adopts a loaded easy-rsa PKI into an empty database in one
 // transaction: every certificate keeps its serial, dates and status, revoked
 // ones stay revoked and are in the next CRL (whose number continues
-// easy-rsa's), keys found are kept sealed. Nothing is written on error or in
-// a dry run.
+// easy-rsa's), keys found are kept sealed. A client with several unexpired
+// valid certificates (easy-rsa 3.1's renew keeps the old one valid) keeps
+// the newest; the older ones are revoked as superseded at the import's time,
+// in the same transaction, so the CRL signed at its end lists them and a
+// user has at most one certificate off the CRL. Nothing is written on error
+// or in a dry run.
 func (a *Authority) ImportEasyRSA(ctx context.Context, p *easyrsa.PKI, o ImportOptions) (ImportSummary, error) {
 	var sum ImportSummary
 	if ok, err := a.Initialized(ctx); err != nil {
@@ -49,20 +64,11 @@ func (a *Authority) ImportEasyRSA(ctx context.Context, p *easyrsa.PKI, o ImportO
 	if err != nil {
 		return sum, err
 	}
-	var ta []byte
-	if o.TLSCrypt != nil {
-		k, err := ovpn.ParseStaticKey(o.TLSCrypt)
-		if err != nil {
-			return sum, fmt.Errorf("%w: --ta-key: %w", pki.ErrInvalid, err)
-		}
-		ta = ovpn.FormatStaticKey(k)
-	} else {
-		k, err := ovpn.NewStaticKey()
-		if err != nil {
-			return sum, err
-		}
-		ta, sum.NewTLSCrypt = ovpn.FormatStaticKey(k), true
+	ta, err := importTLSCrypt(o.TLSCrypt)
+	if err != nil {
+		return sum, err
 	}
+	sum.NewTLSCrypt = o.TLSCrypt == nil
 	u, err := newUnlocked(ca, ta)
 	if err != nil {
 		return sum, err
@@ -101,8 +107,15 @@ func (a *Authority) ImportEasyRSA(ctx context.Context, p *easyrsa.PKI, o ImportO
 				return err
 			}
 		}
+		for _, r := range sum.Retired {
+			if err := a.audit(ctx, q, "user.supersede", r.User, map[string]any{
+				"serial": r.Serial, "reason": pki.Superseded.String(), "kept": r.Kept, "by": "ca.import"}); err != nil {
+				return err
+			}
+		}
 		if err := a.audit(ctx, q, "ca.import", p.CACert.Subject.CommonName, map[string]any{
-			"from": p.Dir, "users": sum.Users, "active": sum.Active, "revoked": sum.Revoked, "keys": sum.KeysKept}); err != nil {
+			"from": p.Dir, "users": sum.Users, "active": sum.Active, "revoked": sum.Revoked, "keys": sum.KeysKept,
+			"superseded_revoked": len(sum.Retired)}); err != nil {
 			return err
 		}
 		_, err := a.signCRL(ctx, q, u)
@@ -116,30 +129,37 @@ func (a *Authority) ImportEasyRSA(ctx context.Context, p *easyrsa.PKI, o ImportO
 	return sum, err
 }
 
+// importTLSCrypt checks the servers' ta.key, or draws a new one when nil.
+func importTLSCrypt(given []byte) ([]byte, error) {
+	if given != nil {
+		k, err := ovpn.ParseStaticKey(given)
+		if err != nil {
+			return nil, fmt.Errorf("%w: --ta-key: %w", pki.ErrInvalid, err)
+		}
+		return ovpn.FormatStaticKey(k), nil
+	}
+	k, err := ovpn.NewStaticKey()
+	if err != nil {
+		return nil, err
+	}
+	return ovpn.FormatStaticKey(k), nil
+}
+
 // planImport turns index rows into certificate and user records.
 func (a *Authority) planImport(p *easyrsa.PKI, u *unlockedCA, sum *ImportSummary) ([]store.Cert, []store.User, error) {
 	now := a.now()
 	for _, w := range p.Warnings {
 		sum.Warnings = append(sum.Warnings, w.String())
 	}
-	// The newest valid certificate of each subject is its active one.
-	type key struct{ kind, cn string }
-	active := map[key]int{}
-	for i, c := range p.Certs {
-		k := key{kindOf(c), c.CN}
-		if c.Status != 'V' || !c.Cert.NotAfter.After(now) {
-			continue
-		}
-		if j, ok := active[k]; !ok || c.Cert.NotBefore.After(p.Certs[j].Cert.NotBefore) {
-			active[k] = i
-		}
-	}
+	active := activeCerts(p, now)
 	var certs []store.Cert
 	latest := map[string]store.Cert{}
 	for i, c := range p.Certs {
 		kind := kindOf(c)
 		rec := store.Cert{Serial: c.Serial, Kind: kind, Subject: c.CN, CertPEM: string(c.CertPEM),
 			NotBefore: c.Cert.NotBefore, NotAfter: c.Cert.NotAfter, CreatedAt: c.Cert.NotBefore}
+		live := c.Status == 'V' && c.Cert.NotAfter.After(now)
+		newest, hasActive := active[subject{kind, c.CN}]
 		switch {
 		case c.Status == 'R':
 			rec.State, rec.RevokedAt, rec.Reason = store.StateRevoked, c.RevokedAt, c.Reason
@@ -147,12 +167,18 @@ func (a *Authority) planImport(p *easyrsa.PKI, u *unlockedCA, sum *ImportSummary
 				rec.Reason = pki.Unspecified.String()
 			}
 			sum.Revoked++
-		case active[key{kind, c.CN}] == i && c.Status == 'V' && c.Cert.NotAfter.After(now):
+		case live && newest == i:
 			rec.State = store.StateActive
 			sum.Active++
-		case !c.Cert.NotAfter.After(now) || c.Status == 'E':
+		case !live:
 			rec.State = store.StateSuperseded
 			sum.Expired++
+		case kind == store.KindClient && hasActive:
+			// An older certificate a client could still connect with: on
+			// the CRL, or revoking the user would leave it working.
+			rec.State, rec.RevokedAt, rec.Reason = store.StateRevoked, now.Truncate(time.Second), pki.Superseded.String()
+			sum.Retired = append(sum.Retired, Retired{User: c.CN, Serial: c.Serial, Kept: p.Certs[newest].Serial, NotAfter: c.Cert.NotAfter})
+			sum.Superseded++
 		default:
 			rec.State = store.StateSuperseded
 			sum.Superseded++
@@ -175,6 +201,34 @@ func (a *Authority) planImport(p *easyrsa.PKI, u *unlockedCA, sum *ImportSummary
 			}
 		}
 	}
+	sort.Slice(sum.Retired, func(i, j int) bool {
+		return sum.Retired[i].User < sum.Retired[j].User || sum.Retired[i].User == sum.Retired[j].User && sum.Retired[i].Serial < sum.Retired[j].Serial
+	})
+	users := importUsers(latest, now, sum)
+	return certs, users, nil
+}
+
+type subject struct{ kind, cn string }
+
+// activeCerts picks the newest unexpired valid certificate of each subject
+// (latest notBefore, then notAfter, then index.txt row): its active one.
+func activeCerts(p *easyrsa.PKI, now time.Time) map[subject]int {
+	active := map[subject]int{}
+	for i, c := range p.Certs {
+		if c.Status != 'V' || !c.Cert.NotAfter.After(now) {
+			continue
+		}
+		k := subject{kindOf(c), c.CN}
+		if j, ok := active[k]; !ok || c.Newer(p.Certs[j]) {
+			active[k] = i
+		}
+	}
+	return active
+}
+
+// importUsers makes a user of each client subject whose CN is a valid
+// user name, its current serial the one latest chose.
+func importUsers(latest map[string]store.Cert, now time.Time, sum *ImportSummary) []store.User {
 	var users []store.User
 	for cn, c := range latest {
 		if err := account.ValidName(cn); err != nil {
@@ -185,7 +239,7 @@ func (a *Authority) planImport(p *easyrsa.PKI, u *unlockedCA, sum *ImportSummary
 	}
 	sort.Slice(users, func(i, j int) bool { return users[i].Name < users[j].Name })
 	sum.Users = len(users)
-	return certs, users, nil
+	return users
 }
 
 func kindOf(c easyrsa.Cert) string {

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -28,63 +30,110 @@ CRL; client keys found in private/ are kept (sealed) so 'vpnkeys add USER'
 re-renders that user's bundle without re-issuing. The CA passphrase is asked
 (or read as for init) only when ca.key is encrypted, and stays the same.
 
-Everything is checked before anything is written, and every problem is
-reported with its file and line; either all of it lands or nothing does.`,
+A user easy-rsa left with several valid certificates (3.1's renew keeps the
+old one valid) keeps the newest; each older one still valid is put on the CRL
+as superseded, one line each in the output, so revoking the user later leaves
+nothing of theirs that connects.
+
+Only regular files are read: a symbolic link, FIFO or device in the PKI is a
+problem, as is a certificate, key or request over 1 MiB or an index.txt or
+crl.pem over 64 MiB. Everything is checked before anything is written, and
+every problem is reported with its file and line; either all of it lands or
+nothing does.`,
 		Example: `  vpnkeys import easyrsa /home/ca/easy-rsa-master/easyrsa3/pki --ta-key /etc/openvpn/server/ta.key
   vpnkeys import easyrsa ./pki --dry-run`,
 		Args: exactArgs(1, "one PKI_DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := withActor(cmd.Context())
-			if _, err := os.Stat(args[0]); err != nil {
-				return usagef("PKI_DIR: %v", err)
-			}
-			var ta []byte
-			if taKey != "" {
-				var err error
-				if ta, err = os.ReadFile(taKey); err != nil {
-					return usagef("--ta-key: %v", err)
-				}
-			}
-			a, err := app.open(ctx)
-			if err != nil {
-				return err
-			}
-			if ok, err := a.Initialized(ctx); err != nil {
-				return err
-			} else if ok {
-				return fmt.Errorf("%w: import needs an empty database", authority.ErrInitialized)
-			}
-			var pass pki.Passphrase
-			p, err := easyrsa.Load(args[0], func() (pki.Passphrase, error) {
-				pass, err = app.passphrase(false)
-				return pass, err
-			})
-			if err != nil {
-				return err
-			}
-			sum, err := a.ImportEasyRSA(ctx, p, authority.ImportOptions{Passphrase: pass, TLSCrypt: ta, DryRun: dryRun})
-			for _, w := range sum.Warnings {
-				fmt.Fprintln(app.stdio.Err, "warning: "+w)
-			}
-			if err != nil {
-				return err
-			}
-			verb := "imported"
-			if dryRun {
-				verb = "would import"
-			}
-			fmt.Fprintf(app.stdio.Out, "%s %d users: certificates: %d active, %d revoked, %d expired, %d superseded (%d of servers); %d keys kept\n",
-				verb, sum.Users, sum.Active, sum.Revoked, sum.Expired, sum.Superseded, sum.Servers, sum.KeysKept)
-			if sum.NewTLSCrypt {
-				fmt.Fprintln(app.stdio.Err, "warning: no --ta-key given: a new tls-crypt key was made; servers need the new ta.key (vpnkeys server files)")
-			}
-			return nil
+			return app.importEasyRSA(cmd, args[0], taKey, dryRun)
 		},
 	}
 	er.Flags().StringVar(&taKey, "ta-key", "", "the servers' ta.key (OpenVPN static key) to keep using")
 	er.Flags().BoolVar(&dryRun, "dry-run", false, "check and print what would be imported, change nothing")
 	cmd.AddCommand(er, app.importUsersCommand())
 	return cmd
+}
+
+// importEasyRSA runs import easyrsa on the PKI in dir.
+func (app *app) importEasyRSA(cmd *cobra.Command, dir, taKey string, dryRun bool) error {
+	ctx := withActor(cmd.Context())
+	if _, err := os.Stat(dir); err != nil {
+		return usagef("PKI_DIR: %v", err)
+	}
+	var ta []byte
+	if taKey != "" {
+		var err error
+		if ta, err = readBounded(taKey, maxTAKey); err != nil {
+			return usagef("--ta-key: %v", err)
+		}
+	}
+	a, err := app.open(ctx)
+	if err != nil {
+		return err
+	}
+	if ok, err := a.Initialized(ctx); err != nil {
+		return err
+	} else if ok {
+		return fmt.Errorf("%w: import needs an empty database", authority.ErrInitialized)
+	}
+	var pass pki.Passphrase
+	p, err := easyrsa.Load(dir, func() (pki.Passphrase, error) {
+		pass, err = app.passphrase(false)
+		return pass, err
+	})
+	if err != nil {
+		return err
+	}
+	sum, err := a.ImportEasyRSA(ctx, p, authority.ImportOptions{Passphrase: pass, TLSCrypt: ta, DryRun: dryRun})
+	for _, w := range sum.Warnings {
+		fmt.Fprintln(app.stdio.Err, "warning: "+w)
+	}
+	if err != nil {
+		return err
+	}
+	verb := "imported"
+	if dryRun {
+		verb = "would import"
+	}
+	fmt.Fprintf(app.stdio.Out, "%s %d users: certificates: %d active, %d revoked, %d expired, %d superseded (%d of servers); %d keys kept\n",
+		verb, sum.Users, sum.Active, sum.Revoked, sum.Expired, sum.Superseded, sum.Servers, sum.KeysKept)
+	for _, r := range sum.Retired {
+		fmt.Fprintln(app.stdio.Out, retiredLine(r, dryRun))
+	}
+	if sum.NewTLSCrypt {
+		fmt.Fprintln(app.stdio.Err, "warning: no --ta-key given: a new tls-crypt key was made; servers need the new ta.key (vpnkeys server files)")
+	}
+	return nil
+}
+
+// maxTAKey bounds --ta-key: an OpenVPN static key is under 1 KiB. The file
+// may be a FIFO (a shell's <(...)), so it is read, not checked for type.
+const maxTAKey = 1 << 20
+
+func readBounded(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s is over %d bytes", path, max)
+	}
+	return b, nil
+}
+
+// retiredLine tells what the import did (or would do) with one older
+// certificate of a user.
+func retiredLine(r authority.Retired, dryRun bool) string {
+	verb := "revoked"
+	if dryRun {
+		verb = "would be revoked"
+	}
+	return fmt.Sprintf("%s: older certificate %s (valid until %s) %s as superseded; %s kept",
+		r.User, r.Serial, r.NotAfter.UTC().Format(time.DateOnly), verb, r.Kept)
 }
 
 func (app *app) exportCommand() *cobra.Command {

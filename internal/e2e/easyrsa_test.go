@@ -21,7 +21,9 @@ import (
 // users show with the right status; the profile re-rendered for an imported
 // user (same certificate, same key) connects to a real OpenVPN whose server
 // certificate vpnkeys issued; a user revoked in easy-rsa before the import
-// is refused. Then the round trip: issue and revoke in vpnkeys, export, and
+// is refused, and so is the older certificate of carol, whom easy-rsa 3.1's
+// renew left with two valid ones (the import revoked it as superseded).
+// Then the round trip: issue and revoke in vpnkeys, export, and
 // easy-rsa's own commands work on the export.
 func TestEasyRSAAdoption(t *testing.T) {
 	for _, tc := range []struct{ algo, pass string }{{"p256", ""}, {"rsa", "adopt me"}, {"p384", "p384 pass"}} {
@@ -41,6 +43,7 @@ func testAdoption(t *testing.T, algo, pass string) {
 		er.Run(t, "build-client-full", u, "nopass")
 	}
 	er.Run(t, "revoke", "bob", "keyCompromise")
+	er.Run(t, "--renew-days=3000", "renew", "carol", "nopass")
 	er.Run(t, "gen-crl")
 	ta := filepath.Join(t.TempDir(), "ta.key")
 	if out, err := exec.Command(testenv.OpenVPN(t), "--genkey", "tls-crypt", ta).CombinedOutput(); err != nil {
@@ -63,8 +66,8 @@ func testAdoption(t *testing.T, algo, pass string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Users != 3 || sum.Revoked != 1 || sum.KeysKept != 3 {
-		t.Fatalf("import summary: got %+v", sum)
+	if sum.Users != 3 || sum.Revoked != 1 || sum.KeysKept != 4 || len(sum.Retired) != 1 || sum.Retired[0].User != "carol" {
+		t.Fatalf("import summary: got %+v, want 3 users, 1 revoked, 4 keys, carol's older certificate retired", sum)
 	}
 	users, _, err := a.List(ctx, authority.ListFilter{})
 	if err != nil {
@@ -113,16 +116,21 @@ func testAdoption(t *testing.T, algo, pass string) {
 			bobSerial = x.Serial
 		}
 	}
-	bobCert, _ := os.ReadFile(filepath.Join(er.Dir, "revoked", "certs_by_serial", bobSerial+".crt"))
-	bobKey, _ := os.ReadFile(filepath.Join(er.Dir, "revoked", "private_by_serial", bobSerial+".key"))
-	profile := strings.Replace(string(mustRead(t, filepath.Join(out, "alice", "alice.ovpn"))), between(string(mustRead(t, filepath.Join(out, "alice", "alice.ovpn"))), "<cert>\n", "</cert>"), string(bobCert), 1)
-	profile = strings.Replace(profile, between(profile, "<key>\n", "</key>"), string(bobKey), 1)
-	os.WriteFile(filepath.Join(bobDir, "bob.ovpn"), []byte(profile), 0o600)
-	if ok, log := ns.connect(t, filepath.Join(bobDir, "bob.ovpn")); ok {
+	alice := string(mustRead(t, filepath.Join(out, "alice", "alice.ovpn")))
+	bob := profileWith(t, bobDir, "bob", alice, filepath.Join(er.Dir, "revoked", "certs_by_serial", bobSerial+".crt"),
+		filepath.Join(er.Dir, "revoked", "private_by_serial", bobSerial+".key"))
+	if ok, log := ns.connect(t, bob); ok {
 		t.Fatalf("bob, revoked in easy-rsa, connected:\n%s", log)
 	}
 	if srv.waitFor(5*time.Second, "certificate revoked") == "" {
 		t.Fatalf("server did not log 'certificate revoked' for bob:\n%s", srv.log())
+	}
+	// carol's older certificate, its key kept by easy-rsa's renew, is on
+	// the CRL the import signed although carol herself is active.
+	carolOld := profileWith(t, t.TempDir(), "carol", alice, filepath.Join(er.Dir, "renewed", "issued", "carol.crt"),
+		filepath.Join(er.Dir, "renewed", "private", "carol.key"))
+	if ok, log := ns.connect(t, carolOld); ok {
+		t.Fatalf("carol's older certificate, superseded on import, connected:\n%s", log)
 	}
 
 	// Round trip: issue dave and revoke carol in vpnkeys, export, and run
@@ -157,6 +165,19 @@ func testAdoption(t *testing.T, algo, pass string) {
 			t.Errorf("easy-rsa's CRL lacks %s (%s)", who, serial)
 		}
 	}
+}
+
+// profileWith writes dir/name.ovpn: profile with its certificate and key
+// replaced by the files given.
+func profileWith(t *testing.T, dir, name, profile, certFile, keyFile string) string {
+	t.Helper()
+	p := strings.Replace(profile, between(profile, "<cert>\n", "</cert>"), string(mustRead(t, certFile)), 1)
+	p = strings.Replace(p, between(p, "<key>\n", "</key>"), string(mustRead(t, keyFile)), 1)
+	f := filepath.Join(dir, name+".ovpn")
+	if err := os.WriteFile(f, []byte(p), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
 }
 
 func serialOf(t *testing.T, a *authority.Authority, user string) string {

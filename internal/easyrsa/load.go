@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/vpnkeys/vpnkeys/internal/pki"
 )
@@ -46,6 +47,7 @@ type Cert struct {
 	Cert    *x509.Certificate
 	CertPEM []byte
 	KeyPEM  []byte // plain PKCS#8, nil when no usable key was found
+	File    string // the certificate's file, relative to the PKI folder
 	Server  bool   // has extKeyUsage serverAuth
 }
 
@@ -71,16 +73,20 @@ func Load(dir string, pass func() (pki.Passphrase, error)) (*PKI, error) {
 	bad := func(file string, line int, format string, args ...any) {
 		probs = append(probs, Problem{file, line, fmt.Sprintf(format, args...)})
 	}
-	read := func(rel string) []byte {
-		b, err := os.ReadFile(filepath.Join(dir, rel))
+	read := func(rel string, max int64) []byte {
+		b, err := readPKIFile(dir, rel, max)
+		if errors.Is(err, errNotExist) {
+			bad(rel, 0, "cannot read: %v", syscall.ENOENT)
+			return nil
+		}
 		if err != nil {
-			bad(rel, 0, "cannot read: %v", errors.Unwrap(err))
+			bad(rel, 0, "%v", err)
 			return nil
 		}
 		return b
 	}
 
-	if b := read("ca.crt"); b != nil {
+	if b := read("ca.crt", maxSmallFile); b != nil {
 		c, err := pki.ParseCert(b)
 		if err != nil {
 			bad("ca.crt", 0, "%v", err)
@@ -88,7 +94,7 @@ func Load(dir string, pass func() (pki.Passphrase, error)) (*PKI, error) {
 			p.CACert, p.CACertPEM = c, pki.CertPEM(c)
 		}
 	}
-	if b := read("private/ca.key"); b != nil {
+	if b := read("private/ca.key", maxSmallFile); b != nil {
 		var pw pki.Passphrase
 		if pki.IsEncrypted(b) {
 			p.Encrypted = true
@@ -110,39 +116,58 @@ func Load(dir string, pass func() (pki.Passphrase, error)) (*PKI, error) {
 		}
 	}
 	certs := findCerts(dir, bad)
-	if b := read("index.txt"); b != nil {
-		entries, err := ParseIndex(bytes.NewReader(b))
-		if err != nil {
-			n := lineOf(err)
-			bad("index.txt", n, "%s", strings.TrimPrefix(err.Error(), fmt.Sprintf("index.txt:%d: ", n)))
-		}
-		seen := map[string]int{}
-		for _, e := range entries {
-			if first, dup := seen[e.Serial]; dup {
-				bad("index.txt", e.Line, "serial %s already on line %d", e.Serial, first)
-				continue
-			}
-			seen[e.Serial] = e.Line
-			c, ok := certs[e.Serial]
-			if !ok {
-				bad("index.txt", e.Line, "no certificate file for serial %s (%s)", e.Serial, e.CN)
-				continue
-			}
-			if p.CACert != nil {
-				if err := c.Cert.CheckSignatureFrom(p.CACert); err != nil {
-					bad(c.file, 0, "not signed by ca.crt (index.txt:%d, %s)", e.Line, e.CN)
-					continue
-				}
-			}
-			if c.Cert.Subject.CommonName != e.CN {
-				bad(c.file, 0, "CN %q differs from index.txt:%d (%s)", c.Cert.Subject.CommonName, e.Line, e.CN)
-				continue
-			}
-			p.Certs = append(p.Certs, Cert{Entry: e, Cert: c.Cert, CertPEM: pki.CertPEM(c.Cert), Server: slices.Contains(c.Cert.ExtKeyUsage, x509.ExtKeyUsageServerAuth)})
-		}
+	if b := read("index.txt", maxListFile); b != nil {
+		p.matchIndex(b, certs, bad)
 	}
 	attachKeys(dir, p, bad)
-	if b, err := os.ReadFile(filepath.Join(dir, "crl.pem")); err == nil {
+	p.loadCRL(dir, bad)
+	if len(probs) > 0 {
+		return nil, ProblemsError(probs)
+	}
+	return p, nil
+}
+
+// matchIndex parses index.txt and pairs each row with its certificate file.
+func (p *PKI) matchIndex(b []byte, certs map[string]foundCert, bad func(string, int, string, ...any)) {
+	entries, err := ParseIndex(bytes.NewReader(b))
+	if err != nil {
+		n := lineOf(err)
+		bad("index.txt", n, "%s", strings.TrimPrefix(err.Error(), fmt.Sprintf("index.txt:%d: ", n)))
+	}
+	seen := map[string]int{}
+	for _, e := range entries {
+		if first, dup := seen[e.Serial]; dup {
+			bad("index.txt", e.Line, "serial %s already on line %d", e.Serial, first)
+			continue
+		}
+		seen[e.Serial] = e.Line
+		c, ok := certs[e.Serial]
+		if !ok {
+			bad("index.txt", e.Line, "no certificate file for serial %s (%s)", e.Serial, e.CN)
+			continue
+		}
+		if p.CACert != nil {
+			if err := c.Cert.CheckSignatureFrom(p.CACert); err != nil {
+				bad(c.file, 0, "not signed by ca.crt (index.txt:%d, %s)", e.Line, e.CN)
+				continue
+			}
+		}
+		if c.Cert.Subject.CommonName != e.CN {
+			bad(c.file, 0, "CN %q differs from index.txt:%d (%s)", c.Cert.Subject.CommonName, e.Line, e.CN)
+			continue
+		}
+		p.Certs = append(p.Certs, Cert{Entry: e, Cert: c.Cert, CertPEM: pki.CertPEM(c.Cert), File: c.file, Server: slices.Contains(c.Cert.ExtKeyUsage, x509.ExtKeyUsageServerAuth)})
+	}
+}
+
+// loadCRL reads crl.pem when there is one; an unreadable CRL is a warning,
+// a crl.pem that is not a bounded regular file a problem.
+func (p *PKI) loadCRL(dir string, bad func(string, int, string, ...any)) {
+	b, err := readPKIFile(dir, "crl.pem", maxListFile)
+	if err != nil && !errors.Is(err, errNotExist) {
+		bad("crl.pem", 0, "%v", err)
+	}
+	if err == nil {
 		if blk, _ := pem.Decode(b); blk != nil {
 			if crl, err := x509.ParseRevocationList(blk.Bytes); err == nil {
 				p.CRL = crl
@@ -151,10 +176,6 @@ func Load(dir string, pass func() (pki.Passphrase, error)) (*PKI, error) {
 			}
 		}
 	}
-	if len(probs) > 0 {
-		return nil, ProblemsError(probs)
-	}
-	return p, nil
 }
 
 func lineOf(err error) int {
@@ -168,17 +189,25 @@ type foundCert struct {
 	file string
 }
 
-// findCerts indexes every certificate file easy-rsa 3.0 and 3.1 keep, by serial.
+// certFolders are where easy-rsa 3.0 and 3.1 keep certificates, with the
+// ending of their file names: issued/ and certs_by_serial/ for current
+// ones, revoked/ for revoked ones, renewed/certs_by_serial/ (3.0) and
+// renewed/issued/ (3.1's renew, which keeps the old certificate valid) for
+// renewed ones.
+var certFolders = []struct{ dir, ext string }{
+	{"issued", ".crt"}, {"certs_by_serial", ".pem"}, {"revoked/certs_by_serial", ".crt"},
+	{"renewed/certs_by_serial", ".crt"}, {"renewed/issued", ".crt"}, {"revoked/certs_by_serial", ".pem"},
+}
+
+// findCerts indexes every certificate file easy-rsa 3.0 and 3.1 keep, by
+// serial; the first file found for a serial wins.
 func findCerts(dir string, bad func(string, int, string, ...any)) map[string]foundCert {
 	out := map[string]foundCert{}
-	for _, pat := range []string{"issued/*.crt", "certs_by_serial/*.pem", "revoked/certs_by_serial/*.crt",
-		"renewed/certs_by_serial/*.crt", "revoked/certs_by_serial/*.pem"} {
-		files, _ := filepath.Glob(filepath.Join(dir, pat))
-		for _, f := range files {
-			rel, _ := filepath.Rel(dir, f)
-			b, err := os.ReadFile(f)
+	for _, fo := range certFolders {
+		for _, rel := range listFolder(dir, fo.dir, fo.ext, bad) {
+			b, err := readPKIFile(dir, rel, maxSmallFile)
 			if err != nil {
-				bad(rel, 0, "cannot read: %v", err)
+				bad(rel, 0, "%v", err)
 				continue
 			}
 			c, err := pki.ParseCert(b)
@@ -195,19 +224,55 @@ func findCerts(dir string, bad func(string, int, string, ...any)) map[string]fou
 	return out
 }
 
+// listFolder lists the entries of dir/folder whose names end in ext, as
+// paths relative to dir, sorted; every entry is listed whatever its type,
+// so that readPKIFile reports the ones that are not regular files. A
+// missing folder lists nothing; a folder that is a link is a problem.
+func listFolder(dir, folder, ext string, bad func(string, int, string, ...any)) []string {
+	if err := checkFolders(dir, folder+"/x"); err != nil {
+		if !errors.Is(err, errNotExist) {
+			bad(folder, 0, "%v", err)
+		}
+		return nil
+	}
+	ents, err := os.ReadDir(filepath.Join(dir, folder))
+	if err != nil {
+		bad(folder, 0, "cannot list: %v", errors.Unwrap(err))
+		return nil
+	}
+	var out []string
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ext) {
+			out = append(out, folder+"/"+e.Name())
+		}
+	}
+	return out
+}
+
 // attachKeys finds each certificate's key: private/CN.key for the current
-// one, revoked/ or renewed/private_by_serial/SERIAL.key for older ones.
+// one, revoked/ or renewed/private_by_serial/SERIAL.key (3.0) or
+// renewed/private/NAME.key (3.1, beside renewed/issued/NAME.crt) for older
+// ones. A key that is not a regular file, or too large, is a problem.
 func attachKeys(dir string, p *PKI, bad func(string, int, string, ...any)) {
 	for i := range p.Certs {
 		c := &p.Certs[i]
+		renewedName, renewed := strings.CutPrefix(c.File, "renewed/issued/")
+		if !renewed {
+			renewedName = c.CN + ".crt"
+		}
 		for _, rel := range []string{
 			"private/" + c.CN + ".key",
 			"revoked/private_by_serial/" + c.Serial + ".key",
 			"renewed/private_by_serial/" + c.Serial + ".key",
+			"renewed/private/" + strings.TrimSuffix(renewedName, ".crt") + ".key",
 		} {
-			b, err := os.ReadFile(filepath.Join(dir, rel))
-			if err != nil {
+			b, err := readPKIFile(dir, rel, maxSmallFile)
+			if errors.Is(err, errNotExist) {
 				continue
+			}
+			if err != nil {
+				bad(rel, 0, "%v", err)
+				break
 			}
 			if pki.IsEncrypted(b) {
 				p.Warnings = append(p.Warnings, Problem{rel, 0, "key has its own passphrase; certificate imported without it"})
@@ -225,6 +290,9 @@ func attachKeys(dir string, p *PKI, bad func(string, int, string, ...any)) {
 				if strings.HasPrefix(rel, "private/") && !isNewestValid(p, c) {
 					continue
 				}
+				if strings.HasPrefix(rel, "renewed/private/") && !renewed {
+					continue // the key of the renewed certificate, not this one
+				}
 				bad(rel, 0, "does not match the certificate of serial %s (index.txt:%d)", c.Serial, c.Line)
 				break
 			}
@@ -239,9 +307,22 @@ func attachKeys(dir string, p *PKI, bad func(string, int, string, ...any)) {
 // isNewestValid reports whether c is the newest V row of its CN.
 func isNewestValid(p *PKI, c *Cert) bool {
 	for _, o := range p.Certs {
-		if o.CN == c.CN && o.Status == 'V' && o.Cert.NotBefore.After(c.Cert.NotBefore) {
+		if o.CN == c.CN && o.Status == 'V' && o.Newer(*c) {
 			return false
 		}
 	}
 	return true
+}
+
+// Newer reports whether c is newer than o: a later notBefore, then a later
+// notAfter, then a later row in index.txt (openssl appends, and a renewal
+// within the same second as the issue gives equal dates).
+func (c Cert) Newer(o Cert) bool {
+	if !c.Cert.NotBefore.Equal(o.Cert.NotBefore) {
+		return c.Cert.NotBefore.After(o.Cert.NotBefore)
+	}
+	if !c.Cert.NotAfter.Equal(o.Cert.NotAfter) {
+		return c.Cert.NotAfter.After(o.Cert.NotAfter)
+	}
+	return c.Line > o.Line
 }
