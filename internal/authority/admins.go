@@ -187,9 +187,14 @@ func (a *Authority) Login(ctx context.Context, name, password, from string) (str
 	}
 	ctx = WithActor(ctx, Actor{Name: "admin:" + name, Source: from})
 	if !ok {
-		a.db.WithTx(ctx, func(q *store.Queries) error {
-			return a.audit(ctx, q, "admin.login_failed", name, nil)
-		})
+		// A guesser who hangs up after the check is still audited.
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := a.db.WithTx(actx, func(q *store.Queries) error {
+			return a.audit(actx, q, "admin.login_failed", name, nil)
+		}); err != nil {
+			a.log.ErrorContext(ctx, "auditing a failed sign-in", "admin", name, "err", err)
+		}
 		return "", ErrBadLogin
 	}
 	tok, err := newSecret(sessionPrefix)

@@ -57,3 +57,28 @@ func TestRequestLogRedacts(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactPath(t *testing.T) {
+	tok := "l_" + strings.Repeat("Ab3-", 10) + "xyz"
+	for _, tc := range []struct{ name, in, want string }{
+		{"kept/plain", "/ui/users/alice", "/ui/users/alice"},
+		{"kept/underscore inside a word", "/ui/users/jules_x", "/ui/users/jules_x"},
+		{"kept/root", "/", "/"},
+		{"hidden/link", "/l/" + tok, "/l/[redacted]"},
+		{"hidden/doubled slash", "//l/" + tok, "//l/[redacted]"},
+		{"hidden/dot segment", "/./l/" + tok, "/./l/[redacted]"},
+		{"hidden/empty segment", "/l//" + tok, "/l//[redacted]"},
+		{"hidden/capital L", "/L/" + tok + "/zip", "/L/[redacted]/[redacted]"},
+		{"hidden/prefix anywhere", "/x/" + tok, "/x/[redacted]"},
+		{"hidden/prefix after punctuation", "/x/a." + tok, "/x/[redacted]"},
+		{"hidden/api token", "/api/v1/vpk_abc", "/api/v1/[redacted]"},
+		{"hidden/session token", "/S_abc", "/[redacted]"},
+		{"hidden/no prefix, long random run", "/x/" + tok[2:], "/x/[redacted]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := redactPath(tc.in); got != tc.want {
+				t.Fatalf("redactPath(%q): got %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}

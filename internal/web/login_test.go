@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/vpnkeys/vpnkeys/internal/authority"
 	"github.com/vpnkeys/vpnkeys/internal/store"
@@ -66,5 +67,53 @@ func TestLoginParallelGuesses(t *testing.T) {
 	}
 	if strings.Contains(e.logs.String(), "wrong password!") {
 		t.Error("a tried password reached the log")
+	}
+}
+
+// TestLoginBusy: while every password-check slot is taken, a sign-in waits
+// loginWait, then gets 503 with Retry-After; it checks nothing, audits
+// nothing, and its limiter tokens are given back.
+func TestLoginBusy(t *testing.T) {
+	e := uiEnv(t)
+	entered, hold := make(chan struct{}, 10), make(chan struct{})
+	a := authority.New(e.db, authority.Options{DataDir: t.TempDir(), PasswordCheck: func(int) {
+		entered <- struct{}{}
+		<-hold
+	}})
+	s := New(Options{Authority: a, Logger: slogTo(e.logs)})
+	// Long enough to load the admin's row under -race on a busy machine;
+	// the slots stay taken throughout.
+	s.loginWait = 500 * time.Millisecond
+	e.srv.Config.Handler = s.Handler()
+	var wg sync.WaitGroup
+	for range authority.MaxPasswordChecks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.Login(context.Background(), "ann", "wrong password!", "192.0.2.1")
+		}()
+	}
+	for range authority.MaxPasswordChecks {
+		<-entered
+	}
+	resp, err := http.PostForm(e.srv.URL+"/login", url.Values{"name": {"ann"}, "password": {adminPass}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("sign-in with every slot taken: got %d, Retry-After %q; want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	s.limiter.mu.Lock()
+	left := s.limiter.m["name:ann"].tokens
+	s.limiter.mu.Unlock()
+	if left != loginBurst {
+		t.Errorf("limiter tokens left for ann: got %.2f, want %d (the busy attempt's given back)", left, loginBurst)
+	}
+	close(hold)
+	wg.Wait()
+	evs, _ := a.Audit(context.Background(), store.AuditFilter{Action: "admin.login_failed", Limit: 100})
+	if len(evs) != authority.MaxPasswordChecks {
+		t.Errorf("failed sign-ins audited: got %d, want %d", len(evs), authority.MaxPasswordChecks)
 	}
 }

@@ -26,7 +26,9 @@ type Server struct {
 	log     *slog.Logger
 	metrics *Metrics
 	limiter loginLimiter
-	handler http.Handler
+	// loginWait is how long a sign-in waits for a password-check slot.
+	loginWait time.Duration
+	handler   http.Handler
 }
 
 // New builds the server's routes.
@@ -37,7 +39,7 @@ func New(o Options) *Server {
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics(o.Authority)
 	}
-	s := &Server{auth: o.Authority, mailer: o.Mailer, log: o.Logger, metrics: o.Metrics}
+	s := &Server{auth: o.Authority, mailer: o.Mailer, log: o.Logger, metrics: o.Metrics, loginWait: loginWait}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /crl.pem", s.crlPEM)

@@ -274,7 +274,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusTooManyRequests, "login", data)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), loginWait)
+	ctx, cancel := context.WithTimeout(r.Context(), s.loginWait)
 	defer cancel()
 	tok, err := s.auth.Login(ctx, name, pw, ip)
 	switch {
