@@ -1,7 +1,9 @@
 package authority
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/x509"
 	"encoding/pem"
@@ -304,4 +306,33 @@ func hasAction(ev []store.AuditEvent, action string) bool {
 		}
 	}
 	return false
+}
+
+// TestServerArchiveModes: the archive carries the modes ServerFiles
+// decides (keys 0600), so no front end decides them again.
+func TestServerArchiveModes(t *testing.T) {
+	f := newFixture(t, pki.P256)
+	f.addServer(t, "dc1", "vpn.example.com:1194")
+	d, err := f.a.ServerArchive(context.Background(), "dc1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gz, err := gzip.NewReader(bytes.NewReader(d.Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(gz)
+	modes := map[string]int64{}
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			break
+		}
+		modes[h.Name] = h.Mode & 0o777
+	}
+	for name, want := range map[string]int64{"dc1/server.key": 0o600, "dc1/ta.key": 0o600, "dc1/crl.pem": 0o644, "dc1/server.conf": 0o644} {
+		if modes[name] != want {
+			t.Errorf("%s: got mode %o, want %o (all: %v)", name, modes[name], want, modes)
+		}
+	}
 }

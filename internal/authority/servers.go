@@ -1,6 +1,7 @@
 package authority
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/vpnkeys/vpnkeys/internal/account"
+	"github.com/vpnkeys/vpnkeys/internal/bundle"
 	"github.com/vpnkeys/vpnkeys/internal/ovpn"
 	"github.com/vpnkeys/vpnkeys/internal/pki"
 	"github.com/vpnkeys/vpnkeys/internal/safefile"
@@ -63,10 +65,11 @@ func (a *Authority) Servers(ctx context.Context) ([]store.Server, error) {
 // ServerFile names, as OpenVPN's server.conf refers to them.
 var ServerFileNames = []string{"server.conf", "ca.crt", "server.crt", "server.key", "ta.key", "crl.pem"}
 
-// ServerFiles renders everything server name needs, in memory: server.conf,
-// ca.crt, server.crt, server.key, ta.key, crl.pem. The server's certificate
-// is issued on first use and kept (its key sealed) for later calls.
-func (a *Authority) ServerFiles(ctx context.Context, name string) (map[string][]byte, error) {
+// ServerFiles renders everything server name needs, in memory, in
+// ServerFileNames order, each with the mode it must have on disk (keys
+// 0600). The server's certificate is issued on first use and kept (its key
+// sealed) for later calls.
+func (a *Authority) ServerFiles(ctx context.Context, name string) ([]bundle.File, error) {
 	u, err := a.ca()
 	if err != nil {
 		return nil, err
@@ -97,10 +100,33 @@ func (a *Authority) ServerFiles(ctx context.Context, name string) (map[string][]
 	if err != nil {
 		return nil, err
 	}
-	return map[string][]byte{
+	data := map[string][]byte{
 		"server.conf": conf, "ca.crt": u.certPEM, "server.crt": certPEM,
 		"server.key": keyPEM, "ta.key": u.tlsCrypt, "crl.pem": crl.PEM,
-	}, nil
+	}
+	files := make([]bundle.File, len(ServerFileNames))
+	for i, n := range ServerFileNames {
+		mode := safefile.PublicMode
+		if n == "server.key" || n == "ta.key" {
+			mode = safefile.SecretMode
+		}
+		files[i] = bundle.File{Name: n, Mode: mode, Data: data[n]}
+	}
+	return files, nil
+}
+
+// ServerArchive is ServerFiles as NAME-server.tar.gz (folder NAME/, modes
+// kept), for a download.
+func (a *Authority) ServerArchive(ctx context.Context, name string) (Download, error) {
+	files, err := a.ServerFiles(ctx, name)
+	if err != nil {
+		return Download{}, err
+	}
+	var buf bytes.Buffer
+	if err := bundle.TarGz(&buf, name, files, a.now()); err != nil {
+		return Download{}, err
+	}
+	return Download{Name: name + "-server.tar.gz", ContentType: "application/gzip", Data: buf.Bytes()}, nil
 }
 
 // WriteServerFiles writes ServerFiles into dir, each file atomically, and
@@ -119,12 +145,8 @@ func (a *Authority) WriteServerFiles(ctx context.Context, name, dir string) erro
 	if err := safefile.MkdirAllMode(abs, serverDirMode); err != nil {
 		return err
 	}
-	for _, n := range ServerFileNames {
-		mode := safefile.PublicMode
-		if n == "server.key" || n == "ta.key" {
-			mode = safefile.SecretMode
-		}
-		if err := safefile.WriteFile(filepath.Join(abs, n), files[n], mode); err != nil {
+	for _, f := range files {
+		if err := safefile.WriteFile(filepath.Join(abs, f.Name), f.Data, f.Mode); err != nil {
 			return err
 		}
 	}

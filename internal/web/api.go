@@ -6,14 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/vpnkeys/vpnkeys/internal/authority"
-	"github.com/vpnkeys/vpnkeys/internal/bundle"
 	"github.com/vpnkeys/vpnkeys/internal/pki"
 	"github.com/vpnkeys/vpnkeys/internal/store"
 )
@@ -299,28 +296,14 @@ func (s *Server) listServers(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) serverFiles(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("server")
-	files, err := s.auth.ServerFiles(r.Context(), name)
+	d, err := s.auth.ServerArchive(r.Context(), name)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	var list []bundle.File
-	for n, b := range files {
-		mode := os.FileMode(0o644)
-		if n == "server.key" || n == "ta.key" {
-			mode = 0o600
-		}
-		list = append(list, bundle.File{Name: n, Mode: mode, Data: b})
-	}
-	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
-	var buf bytes.Buffer
-	if err := bundle.TarGz(&buf, name, list, time.Now()); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/gzip")
-	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name+"-server.tar.gz"))
-	w.Write(buf.Bytes())
+	w.Header().Set("Content-Type", d.ContentType)
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", d.Name))
+	w.Write(d.Data)
 }
 
 func (s *Server) crlInfo(w http.ResponseWriter, r *http.Request) {
