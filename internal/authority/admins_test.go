@@ -10,7 +10,6 @@ import (
 
 	"github.com/vpnkeys/vpnkeys/internal/account"
 	"github.com/vpnkeys/vpnkeys/internal/pki"
-	"github.com/vpnkeys/vpnkeys/internal/store"
 )
 
 const adminPass = "twelve chars at least"
@@ -45,18 +44,18 @@ func TestLogoutAudited(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Fatalf("EndSessions: got %d, %v; want 1, nil", n, err)
 	}
-	evs, err := f.a.Audit(ctx, store.AuditFilter{Action: "admin.logout", Limit: 10})
+	evs, err := f.a.Audit(ctx, AuditFilter{Action: "admin.logout", Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(evs) != 2 {
 		t.Fatalf("admin.logout records: got %d, want 2", len(evs))
 	}
-	byActor := map[string]store.AuditEvent{}
+	byActor := map[string]AuditView{}
 	for _, e := range evs {
 		byActor[e.Actor] = e
 	}
-	if e := byActor["cli:root"]; e.Target != "ann" || e.Detail != `{"sessions":1}` {
+	if e := byActor["cli:root"]; e.Target != "ann" || e.DetailText() != `{"sessions":1}` {
 		t.Errorf("admin logout record: got %+v, want target ann, detail {\"sessions\":1}", e)
 	}
 	if e := byActor["admin:ann"]; e.Target != "ann" || e.Source != "192.0.2.1" {
@@ -75,7 +74,7 @@ func TestLogoutAudited(t *testing.T) {
 			}
 		})
 	}
-	if evs, _ := f.a.Audit(ctx, store.AuditFilter{Action: "admin.logout", Limit: 10}); len(evs) != 2 {
+	if evs, _ := f.a.Audit(ctx, AuditFilter{Action: "admin.logout", Limit: 10}); len(evs) != 2 {
 		t.Fatalf("admin.logout records after refusals: got %d, want 2", len(evs))
 	}
 }
@@ -129,7 +128,7 @@ func TestPasswordSlots(t *testing.T) {
 	if got := maxInFlight.Load(); got > MaxPasswordChecks {
 		t.Errorf("checks at once: got %d, want at most %d", got, MaxPasswordChecks)
 	}
-	if evs, _ := a.Audit(ctx, store.AuditFilter{Action: "admin.login_failed", Limit: 100}); len(evs) != n {
+	if evs, _ := a.Audit(ctx, AuditFilter{Action: "admin.login_failed", Limit: 100}); len(evs) != n {
 		t.Errorf("failed sign-ins audited: got %d, want %d (the busy one is not)", len(evs), n)
 	}
 }

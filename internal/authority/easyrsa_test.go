@@ -107,13 +107,13 @@ func testImportSupersedes(t *testing.T, renew func(*testing.T, *easyrsatest.PKI)
 	if ok, out := verify(newFile); !ok {
 		t.Fatalf("openssl verify of alice's kept certificate: got\n%s\nwant OK", out)
 	}
-	events, err := a.Audit(ctx, store.AuditFilter{})
+	events, err := a.Audit(ctx, AuditFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	audited := false
 	for _, e := range events {
-		audited = audited || e.Action == "user.supersede" && e.Target == "alice" && strings.Contains(e.Detail, oldSerial)
+		audited = audited || e.Action == "user.supersede" && e.Target == "alice" && strings.Contains(e.DetailText(), oldSerial)
 	}
 	if !audited {
 		t.Fatalf("audit: got %+v, want a user.supersede of alice naming %s", events, oldSerial)

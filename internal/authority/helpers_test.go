@@ -81,7 +81,7 @@ func mode(t testing.TB, path string) os.FileMode {
 	return fi.Mode().Perm()
 }
 
-func auditFilterTarget(target string) store.AuditFilter { return store.AuditFilter{Target: target} }
+func auditFilterTarget(target string) AuditFilter { return AuditFilter{Target: target} }
 
 func decodeB64(t *testing.T, s string) []byte {
 	t.Helper()

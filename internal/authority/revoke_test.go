@@ -222,7 +222,7 @@ func TestReinstate(t *testing.T) {
 	if err != nil || !r.Reinstated {
 		t.Fatalf("renew with Reinstate: got %+v %v", r, err)
 	}
-	ev, _ := f.a.Audit(ctx, store.AuditFilter{Target: "alice"})
+	ev, _ := f.a.Audit(ctx, AuditFilter{Target: "alice"})
 	if !hasAction(ev, "user.reinstate") {
 		t.Errorf("no user.reinstate in the audit log: %+v", ev)
 	}
@@ -246,7 +246,7 @@ func TestRevokeRemovesBundle(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(f.a.BundleDir(), "bob", "bob.key")); err != nil {
 		t.Errorf("bob's bundle went too: %v", err)
 	}
-	ev, _ := f.a.Audit(ctx, store.AuditFilter{Target: "alice"})
+	ev, _ := f.a.Audit(ctx, AuditFilter{Target: "alice"})
 	if !hasAction(ev, "user.bundle.remove") {
 		t.Errorf("no user.bundle.remove in the audit log")
 	}
@@ -299,7 +299,7 @@ func TestAbandonedPendingRevoked(t *testing.T) {
 	}
 }
 
-func hasAction(ev []store.AuditEvent, action string) bool {
+func hasAction(ev []AuditView, action string) bool {
 	for _, e := range ev {
 		if e.Action == action {
 			return true

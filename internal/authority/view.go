@@ -2,6 +2,7 @@ package authority
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -134,7 +135,47 @@ func (a *Authority) Show(ctx context.Context, name string) (UserDetail, error) {
 	return d, nil
 }
 
+// AuditFilter narrows Audit; zero fields match everything.
+type AuditFilter struct {
+	Target string
+	Action string
+	Actor  string
+	Since  time.Time // only events at or after this time
+	Limit  int       // at most this many; 100 when zero
+	Before int64     // only events older than this ID (paging)
+}
+
+// AuditView is one audit event, in the one JSON shape the CLI's --json and
+// the API both print.
+type AuditView struct {
+	ID     int64           `json:"id"`
+	At     time.Time       `json:"at"`
+	Actor  string          `json:"actor"`
+	Source string          `json:"source"`
+	Action string          `json:"action"`
+	Target string          `json:"target"`
+	Detail json.RawMessage `json:"detail,omitempty"`
+}
+
+// DetailText is the event's detail as one line of JSON ("" when none).
+func (e AuditView) DetailText() string { return string(e.Detail) }
+
 // Audit lists audit events, newest first.
-func (a *Authority) Audit(ctx context.Context, f store.AuditFilter) ([]store.AuditEvent, error) {
-	return a.db.Q().ListAudit(ctx, f)
+func (a *Authority) Audit(ctx context.Context, f AuditFilter) ([]AuditView, error) {
+	var since int64
+	if !f.Since.IsZero() {
+		since = f.Since.Unix()
+	}
+	evs, err := a.db.Q().ListAudit(ctx, store.AuditFilter{Target: f.Target, Action: f.Action, Actor: f.Actor, Since: since, Limit: f.Limit, Before: f.Before})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]AuditView, len(evs))
+	for i, e := range evs {
+		out[i] = AuditView{ID: e.ID, At: e.At, Actor: e.Actor, Source: e.Source, Action: e.Action, Target: e.Target}
+		if e.Detail != "" {
+			out[i].Detail = json.RawMessage(e.Detail)
+		}
+	}
+	return out, nil
 }

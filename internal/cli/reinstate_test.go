@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,5 +44,26 @@ func TestReinstate(t *testing.T) {
 	}
 	if r := cli("audit", "--target", "alice"); !strings.Contains(r.out, "user.reinstate") {
 		t.Fatalf("audit lacks user.reinstate:\n%s", r.out)
+	}
+}
+
+// TestAuditJSONShape: `audit --json` prints the API's shape: lowercase
+// keys and the detail as an object, not a string.
+func TestAuditJSONShape(t *testing.T) {
+	data, pf := setup(t)
+	if r := run(t, nil, "--data", data, "--passphrase-file", pf, "add", "alice"); r.code != 0 {
+		t.Fatalf("add: %+v", r)
+	}
+	r := run(t, nil, "--data", data, "audit", "--target", "alice", "--json")
+	var evs []map[string]any
+	if err := json.Unmarshal([]byte(r.out), &evs); err != nil || len(evs) == 0 {
+		t.Fatalf("audit --json: %v %q", err, r.out)
+	}
+	e := evs[0]
+	if _, ok := e["id"]; !ok {
+		t.Errorf("no \"id\" key: %v", e)
+	}
+	if _, ok := e["detail"].(map[string]any); !ok {
+		t.Errorf("detail is %T, want an object: %v", e["detail"], e)
 	}
 }

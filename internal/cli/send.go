@@ -9,7 +9,6 @@ import (
 
 	"github.com/vpnkeys/vpnkeys/internal/authority"
 	"github.com/vpnkeys/vpnkeys/internal/mail"
-	"github.com/vpnkeys/vpnkeys/internal/store"
 )
 
 func (app *app) sendCommand() *cobra.Command {
@@ -87,7 +86,7 @@ func (app *app) linkCommand() *cobra.Command {
 }
 
 func (app *app) auditCommand() *cobra.Command {
-	var f store.AuditFilter
+	var f authority.AuditFilter
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:     "audit",
@@ -105,14 +104,14 @@ func (app *app) auditCommand() *cobra.Command {
 			}
 			if asJSON {
 				if evs == nil {
-					evs = []store.AuditEvent{}
+					evs = []authority.AuditView{}
 				}
 				return writeJSON(app, evs)
 			}
 			tw := tabwriter.NewWriter(app.stdio.Out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "WHEN\tACTOR\tFROM\tACTION\tTARGET\tDETAIL")
 			for _, e := range evs {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.At.Format(time.DateTime), e.Actor, e.Source, e.Action, e.Target, e.Detail)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.At.Format(time.DateTime), e.Actor, e.Source, e.Action, e.Target, e.DetailText())
 			}
 			return tw.Flush()
 		},

@@ -12,7 +12,6 @@ import (
 
 	"github.com/vpnkeys/vpnkeys/internal/authority"
 	"github.com/vpnkeys/vpnkeys/internal/pki"
-	"github.com/vpnkeys/vpnkeys/internal/store"
 )
 
 // apiRoutes registers /api/v1. The route table is also what the OpenAPI
@@ -315,16 +314,6 @@ func (s *Server) crlInfo(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"number": c.Number, "this_update": c.ThisUpdate, "next_update": c.NextUpdate, "revoked": c.Revoked})
 }
 
-type auditView struct {
-	ID     int64           `json:"id"`
-	At     time.Time       `json:"at"`
-	Actor  string          `json:"actor"`
-	Source string          `json:"source"`
-	Action string          `json:"action"`
-	Target string          `json:"target"`
-	Detail json.RawMessage `json:"detail,omitempty"`
-}
-
 func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit, err := intParam(r, "limit", 100, 1000)
@@ -337,17 +326,13 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	evs, err := s.auth.Audit(r.Context(), store.AuditFilter{Target: q.Get("target"), Action: q.Get("action"), Actor: q.Get("actor"), Limit: limit, Before: int64(before)})
+	evs, err := s.auth.Audit(r.Context(), authority.AuditFilter{Target: q.Get("target"), Action: q.Get("action"), Actor: q.Get("actor"), Limit: limit, Before: int64(before)})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	out := make([]auditView, len(evs))
-	for i, e := range evs {
-		out[i] = auditView{ID: e.ID, At: e.At, Actor: e.Actor, Source: e.Source, Action: e.Action, Target: e.Target}
-		if e.Detail != "" {
-			out[i].Detail = json.RawMessage(e.Detail)
-		}
+	if evs == nil {
+		evs = []authority.AuditView{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"events": out})
+	writeJSON(w, http.StatusOK, map[string]any{"events": evs})
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/vpnkeys/vpnkeys/internal/authority"
-	"github.com/vpnkeys/vpnkeys/internal/store"
 )
 
 // TestLoginParallelGuesses: 50 wrong passwords for one admin at once. The
@@ -57,7 +56,7 @@ func TestLoginParallelGuesses(t *testing.T) {
 	for c := range codes {
 		count[c]++
 	}
-	evs, err := e.a.Audit(context.Background(), store.AuditFilter{Action: "admin.login_failed", Limit: 1000})
+	evs, err := e.a.Audit(context.Background(), authority.AuditFilter{Action: "admin.login_failed", Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +116,7 @@ func TestLoginBusy(t *testing.T) {
 	}
 	close(hold)
 	wg.Wait()
-	evs, _ := a.Audit(context.Background(), store.AuditFilter{Action: "admin.login_failed", Limit: 100})
+	evs, _ := a.Audit(context.Background(), authority.AuditFilter{Action: "admin.login_failed", Limit: 100})
 	if len(evs) != authority.MaxPasswordChecks {
 		t.Errorf("failed sign-ins audited: got %d, want %d", len(evs), authority.MaxPasswordChecks)
 	}

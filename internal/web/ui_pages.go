@@ -7,7 +7,6 @@ import (
 	"strconv"
 
 	"github.com/vpnkeys/vpnkeys/internal/authority"
-	"github.com/vpnkeys/vpnkeys/internal/store"
 )
 
 func (s *Server) uiImportPage(w http.ResponseWriter, r *http.Request) {
@@ -68,7 +67,7 @@ func (s *Server) uiCRL(w http.ResponseWriter, r *http.Request) {
 func (s *Server) uiAudit(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	before, _ := strconv.ParseInt(q.Get("before"), 10, 64)
-	f := store.AuditFilter{Target: q.Get("target"), Action: q.Get("action"), Actor: q.Get("actor"), Limit: 100, Before: before}
+	f := authority.AuditFilter{Target: q.Get("target"), Action: q.Get("action"), Actor: q.Get("actor"), Limit: 100, Before: before}
 	evs, err := s.auth.Audit(r.Context(), f)
 	if err != nil {
 		s.uiFail(w, r, "Reading the audit log failed", err, "/ui/users")

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/vpnkeys/vpnkeys/internal/authority"
-	"github.com/vpnkeys/vpnkeys/internal/store"
 )
 
 const adminPass = "correct horse battery"
@@ -110,7 +109,7 @@ func TestUIRefusals(t *testing.T) {
 	if resp, _ := post(t, c, e.srv.URL+"/login", url.Values{"name": {"ann"}, "password": {adminPass}}); resp.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("right password while limited: %d", resp.StatusCode)
 	}
-	evs, _ := e.a.Audit(context.Background(), store.AuditFilter{Action: "admin.login_failed"})
+	evs, _ := e.a.Audit(context.Background(), authority.AuditFilter{Action: "admin.login_failed"})
 	if len(evs) < 2 {
 		t.Fatalf("failed sign-ins audited: %d", len(evs))
 	}

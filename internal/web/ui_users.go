@@ -10,7 +10,6 @@ import (
 	"github.com/vpnkeys/vpnkeys/internal/account"
 	"github.com/vpnkeys/vpnkeys/internal/authority"
 	"github.com/vpnkeys/vpnkeys/internal/pki"
-	"github.com/vpnkeys/vpnkeys/internal/store"
 )
 
 // PageSize is how many users a page lists.
@@ -136,7 +135,7 @@ func (s *Server) uiUser(w http.ResponseWriter, r *http.Request) {
 		s.uiFail(w, r, "No such user", err, "/ui/users")
 		return
 	}
-	evs, _ := s.auth.Audit(r.Context(), store.AuditFilter{Target: name, Limit: 50})
+	evs, _ := s.auth.Audit(r.Context(), authority.AuditFilter{Target: name, Limit: 50})
 	act, _ := s.auth.LinkActivity(r.Context(), []string{name})
 	s.render(w, r, http.StatusOK, "user", map[string]any{"Title": name, "Admin": adminOf(r.Context()), "Flash": r.URL.Query().Get("flash"),
 		"User": d, "Events": evs, "LinkSent": ago(act[name].LastSent), "LinkOpened": ago(act[name].LastOpened)})
