@@ -36,6 +36,10 @@ func (c *Client) do(ctx context.Context, name, line string) ([]string, error) {
 	case <-c.done:
 		return nil, fmt.Errorf("%s: %w", name, c.err)
 	}
+	if ctx.Err() != nil { // do not send what the caller no longer waits for
+		<-c.slot
+		return nil, ctxError(name, ctx, ErrTimeout)
+	}
 	p := &call{ch: make(chan []string, 1)}
 	c.mu.Lock()
 	c.pending = p
@@ -54,10 +58,19 @@ func (c *Client) do(ctx context.Context, name, line string) ([]string, error) {
 	case lines := <-p.ch:
 		return reply(name, lines)
 	case <-ctx.Done():
-		return nil, ctxError(name, ctx, ErrTimeout)
 	case <-c.done:
-		return nil, fmt.Errorf("%s: %w", name, c.err)
 	}
+	// The reader hands over a reply before it can stop: one that came
+	// with the end of the connection (or of ctx) still counts.
+	select {
+	case lines := <-p.ch:
+		return reply(name, lines)
+	default:
+	}
+	if ctx.Err() != nil {
+		return nil, ctxError(name, ctx, ErrTimeout)
+	}
+	return nil, fmt.Errorf("%s: %w", name, c.err)
 }
 
 func (c *Client) write(ctx context.Context, line string) error {
