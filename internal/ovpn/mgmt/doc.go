@@ -13,9 +13,11 @@
 // it does not accept another. The kernel still completes a second
 // connect(), but OpenVPN sends that connection nothing (no password
 // prompt, no banner) until the first client leaves, so Dial times out
-// waiting for the banner and returns ErrNoBanner. The agent must be the
-// only consumer of the socket; an operator's `socat` left open on it
-// locks the agent out.
+// waiting for the banner and returns ErrNoBanner. A second client that
+// keeps waiting is served as soon as the first one closes (observed with
+// OpenVPN 2.6.14; TestLive checks both). The agent must be the only
+// consumer of the socket; an operator's `socat` left open on it locks the
+// agent out.
 //
 // # Protocol
 //
@@ -36,7 +38,8 @@
 // keeps retrying forever. KillClient sends `client-kill CID "HALT,..."`
 // instead: the client logs "Halt command was pushed by server" and exits.
 // With the default message (RESTART) the client would reconnect at once.
-// KillCommonName is there for completeness.
+// OpenVPN keeps the killed session in Status for about five seconds while
+// the halt goes out. KillCommonName is there for completeness.
 //
 // # What status does not say
 //

@@ -15,50 +15,14 @@ import (
 var update = flag.Bool("update", false, "rewrite testdata/status3.txt from the live server")
 
 // TestLive drives a real OpenVPN 2.6 server with two clients, alice and
-// bob, through the management socket.
+// bob, through the management socket. The steps share the server (and
+// run in order: the kills come last).
 func TestLive(t *testing.T) {
 	l := startLive(t)
 	alice, bob := l.connect(t, "alice"), l.connect(t, "bob")
-	ctx := context.Background()
-
-	t.Run("fail/no password", func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		_, err := Dial(ctx, "unix", l.sock)
-		if !errors.Is(err, ErrPasswordRequired) {
-			t.Fatalf("got %v, want ErrPasswordRequired", err)
-		}
-	})
-	t.Run("fail/bad password", func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		_, err := Dial(ctx, "unix", l.sock, WithPassword("wrong-secret"))
-		if !errors.Is(err, ErrBadPassword) || strings.Contains(err.Error(), "wrong-secret") {
-			t.Fatalf("got %v, want ErrBadPassword without the password", err)
-		}
-	})
-
+	t.Run("fail/no or bad password", func(t *testing.T) { livePasswords(t, l) })
 	c := dial(t, l)
-	t.Run("ok/version and pid", func(t *testing.T) {
-		if !strings.HasPrefix(c.Banner(), "OpenVPN Management Interface Version 5") {
-			t.Errorf("banner: got %q", c.Banner())
-		}
-		v, err := c.Version(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.HasPrefix(v.OpenVPN, "OpenVPN 2.6.") || v.Management != 5 {
-			t.Errorf("got %+v, want OpenVPN 2.6.x, management 5", v)
-		}
-		pid, err := c.Pid(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if pid != l.server.cmd.Process.Pid {
-			t.Errorf("pid: got %d, want %d", pid, l.server.cmd.Process.Pid)
-		}
-	})
-
+	t.Run("ok/version and pid", func(t *testing.T) { liveVersion(t, l, c) })
 	var cids map[string]uint64
 	t.Run("ok/status", func(t *testing.T) {
 		cids = checkStatus(t, c, l, map[string]*proc{"alice": alice, "bob": bob})
@@ -66,99 +30,134 @@ func TestLive(t *testing.T) {
 	if cids == nil {
 		t.FailNow()
 	}
-
-	t.Run("ok/second management client waits for the first", func(t *testing.T) {
-		secondClient(t, l, c)
-	})
-
-	t.Run("ok/notifications between replies", func(t *testing.T) {
-		notificationsDoNotBreakStatus(t, l)
-	})
-
-	c = dial(t, l) // the subtests above closed theirs
-	t.Run("fail/invalid arguments send nothing", func(t *testing.T) {
-		for name, err := range map[string]error{
-			"newline in kill message": c.KillClient(ctx, cids["bob"], "HALT,x\nkill bob"),
-			"quote in kill message":   c.KillClient(ctx, cids["bob"], `HALT,x" "y`),
-			"not HALT nor RESTART":    c.KillClient(ctx, cids["bob"], "bye"),
-			"colon in common name":    second(c.KillCommonName(ctx, "127.0.0.1:1194")),
-			"newline in command":      second(c.Command(ctx, "status 3\nkill bob")),
-		} {
-			if !errors.Is(err, ErrInvalid) {
-				t.Errorf("%s: got %v, want ErrInvalid", name, err)
-			}
-		}
-		if bob.exited(0) {
-			t.Fatal("bob was killed by an invalid command")
-		}
-	})
-	t.Run("fail/kill unknown client", func(t *testing.T) {
-		err := c.KillClient(ctx, 987654, "HALT")
-		if !errors.Is(err, ErrNotFound) || !errors.Is(err, ErrCommand) {
-			t.Fatalf("got %v, want ErrNotFound and ErrCommand", err)
-		}
-		_, err = c.KillCommonName(ctx, "nobody")
-		if !errors.Is(err, ErrNotFound) {
-			t.Fatalf("got %v, want ErrNotFound", err)
-		}
-	})
-
-	t.Run("ok/kill alice with HALT", func(t *testing.T) {
-		if err := c.KillClient(ctx, cids["alice"], "HALT,access revoked"); err != nil {
-			t.Fatal(err)
-		}
-		if !alice.waitFor(10*time.Second, "Halt command was pushed by server ('access revoked')") {
-			t.Fatalf("alice's log has no halt:\n%s", alice.log())
-		}
-		if !alice.exited(10 * time.Second) {
-			t.Fatalf("alice still runs after the halt:\n%s", alice.log())
-		}
-		// OpenVPN keeps the instance a few seconds after sending the halt.
-		start := time.Now()
-		for got := ""; got != "bob"; {
-			st, err := c.Status(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got = commonNames(st); got != "bob" && time.Since(start) > 15*time.Second {
-				t.Fatalf("sessions after the kill: got %q, want bob", got)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		t.Logf("alice left the status %v after the halt", time.Since(start).Round(time.Second))
-		if bob.exited(0) {
-			t.Fatalf("bob exited:\n%s", bob.log())
-		}
-	})
-
+	t.Run("ok/second management client waits for the first", func(t *testing.T) { secondClient(t, l, c) })
+	t.Run("ok/notifications between replies", func(t *testing.T) { notificationsDoNotBreakStatus(t, l) })
+	c = dial(t, l) // the steps above closed theirs
+	t.Run("fail/invalid arguments send nothing", func(t *testing.T) { liveInvalid(t, c, cids["bob"], bob) })
+	t.Run("fail/kill unknown client", func(t *testing.T) { liveKillUnknown(t, c) })
+	t.Run("ok/kill alice with HALT", func(t *testing.T) { liveKillHalt(t, c, cids["alice"], alice, bob) })
 	t.Run("ok/kill common name", func(t *testing.T) {
-		n, err := c.KillCommonName(ctx, "bob")
+		n, err := c.KillCommonName(context.Background(), "bob")
 		if err != nil || n != 1 {
 			t.Fatalf("got %d, %v, want 1 client killed", n, err)
 		}
 	})
-
 	t.Run("fail/closed connection", func(t *testing.T) {
 		c.Close()
-		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		if _, err := c.Status(ctx); !errors.Is(err, ErrClosed) {
 			t.Fatalf("got %v, want ErrClosed", err)
 		}
 	})
+	t.Run("fail/server gone", func(t *testing.T) { liveServerGone(t, l) })
+}
 
-	t.Run("fail/server gone", func(t *testing.T) {
-		c := dial(t, l)
-		l.server.stop()
-		select {
-		case <-c.Done():
-		case <-time.After(5 * time.Second):
-			t.Fatal("the connection did not end with the server")
+func livePasswords(t *testing.T, l *liveServer) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := Dial(ctx, "unix", l.sock); !errors.Is(err, ErrPasswordRequired) {
+		t.Errorf("no password: got %v, want ErrPasswordRequired", err)
+	}
+	_, err := Dial(ctx, "unix", l.sock, WithPassword("wrong-secret"))
+	if !errors.Is(err, ErrBadPassword) || strings.Contains(err.Error(), "wrong-secret") {
+		t.Errorf("bad password: got %v, want ErrBadPassword without the password", err)
+	}
+}
+
+func liveVersion(t *testing.T, l *liveServer, c *Client) {
+	ctx := context.Background()
+	if !strings.HasPrefix(c.Banner(), "OpenVPN Management Interface Version 5") {
+		t.Errorf("banner: got %q", c.Banner())
+	}
+	v, err := c.Version(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(v.OpenVPN, "OpenVPN 2.6.") || v.Management != 5 {
+		t.Errorf("got %+v, want OpenVPN 2.6.x, management 5", v)
+	}
+	pid, err := c.Pid(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pid != l.server.cmd.Process.Pid {
+		t.Errorf("pid: got %d, want %d", pid, l.server.cmd.Process.Pid)
+	}
+}
+
+func liveInvalid(t *testing.T, c *Client, bobCID uint64, bob *proc) {
+	ctx := context.Background()
+	for name, err := range map[string]error{
+		"newline in kill message": c.KillClient(ctx, bobCID, "HALT,x\nkill bob"),
+		"quote in kill message":   c.KillClient(ctx, bobCID, `HALT,x" "y`),
+		"not HALT nor RESTART":    c.KillClient(ctx, bobCID, "bye"),
+		"colon in common name":    second(c.KillCommonName(ctx, "127.0.0.1:1194")),
+		"newline in command":      second(c.Command(ctx, "status 3\nkill bob")),
+	} {
+		if !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: got %v, want ErrInvalid", name, err)
 		}
-		if _, err := c.Pid(ctx); !errors.Is(err, ErrClosed) {
-			t.Fatalf("got %v, want ErrClosed", err)
+	}
+	if bob.exited(0) {
+		t.Fatal("bob was killed by an invalid command")
+	}
+}
+
+func liveKillUnknown(t *testing.T, c *Client) {
+	ctx := context.Background()
+	err := c.KillClient(ctx, 987654, "HALT")
+	if !errors.Is(err, ErrNotFound) || !errors.Is(err, ErrCommand) {
+		t.Errorf("client-kill: got %v, want ErrNotFound and ErrCommand", err)
+	}
+	if _, err = c.KillCommonName(ctx, "nobody"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("kill: got %v, want ErrNotFound", err)
+	}
+}
+
+// liveKillHalt: alice is told to halt and exits; bob stays.
+func liveKillHalt(t *testing.T, c *Client, cid uint64, alice, bob *proc) {
+	ctx := context.Background()
+	if err := c.KillClient(ctx, cid, "HALT,access revoked"); err != nil {
+		t.Fatal(err)
+	}
+	if !alice.waitFor(10*time.Second, "Halt command was pushed by server ('access revoked')") {
+		t.Fatalf("alice's log has no halt:\n%s", alice.log())
+	}
+	if !alice.exited(10 * time.Second) {
+		t.Fatalf("alice still runs after the halt:\n%s", alice.log())
+	}
+	// OpenVPN keeps the instance a few seconds after sending the halt.
+	start := time.Now()
+	for got := ""; got != "bob"; {
+		st, err := c.Status(ctx)
+		if err != nil {
+			t.Fatal(err)
 		}
-	})
+		if got = commonNames(st); got != "bob" && time.Since(start) > 15*time.Second {
+			t.Fatalf("sessions after the kill: got %q, want bob", got)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("alice left the status %v after the halt", time.Since(start).Round(time.Second))
+	if bob.exited(0) {
+		t.Fatalf("bob exited:\n%s", bob.log())
+	}
+}
+
+// liveServerGone: OpenVPN going away ends the connection and fails the
+// next command with ErrClosed.
+func liveServerGone(t *testing.T, l *liveServer) {
+	c := dial(t, l)
+	l.server.stop()
+	select {
+	case <-c.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the connection did not end with the server")
+	}
+	if _, err := c.Pid(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Fatalf("got %v, want ErrClosed", err)
+	}
 }
 
 func second[T any](_ T, err error) error { return err }
