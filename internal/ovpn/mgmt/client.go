@@ -26,6 +26,14 @@ const (
 	passwordPrompt = "ENTER PASSWORD:" // sent without a newline
 )
 
+// Log attribute keys.
+const (
+	logAddr    = "addr"
+	logBanner  = "banner"
+	logLines   = "lines"
+	logDropped = "dropped"
+)
+
 // Option configures Dial.
 type Option func(*options)
 
@@ -120,7 +128,7 @@ func Dial(ctx context.Context, network, addr string, opts ...Option) (*Client, e
 		c.notes.close()
 		return nil, err
 	}
-	c.log.Debug("management interface attached", "addr", addr, "banner", c.banner)
+	c.log.Debug("management interface attached", logAddr, addr, logBanner, c.banner)
 	go c.readLoop()
 	return c, nil
 }
@@ -254,7 +262,7 @@ func (c *Client) deliver(lines []string) {
 	c.pending = nil
 	c.mu.Unlock()
 	if p == nil {
-		c.log.Warn("management output with no command in flight dropped", "lines", len(lines))
+		c.log.Warn("management output with no command in flight dropped", logLines, len(lines))
 		return
 	}
 	p.ch <- lines

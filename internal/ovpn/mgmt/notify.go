@@ -70,7 +70,7 @@ func (q *noteQueue) run() {
 		q.items, q.dropped = nil, 0
 		q.mu.Unlock()
 		if dropped > 0 {
-			q.log.Warn("management notifications dropped: handler too slow", "dropped", dropped)
+			q.log.Warn("management notifications dropped: handler too slow", logDropped, dropped)
 		}
 		for _, n := range items {
 			q.fn(n)
