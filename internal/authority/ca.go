@@ -26,7 +26,7 @@ const tlsCryptLabel = "tls-crypt"
 // leaves the CA unlocked.
 func (a *Authority) Init(ctx context.Context, r InitRequest) error {
 	if len(r.Passphrase) == 0 && !r.NoPassphrase {
-		return fmt.Errorf("%w: an empty CA passphrase needs --no-passphrase", pki.ErrInvalid)
+		return fmt.Errorf("%w: an empty CA passphrase must be asked for explicitly", pki.ErrInvalid)
 	}
 	if r.CommonName == "" {
 		r.CommonName = "vpnkeys CA"

@@ -134,7 +134,7 @@ func importTLSCrypt(given []byte) ([]byte, error) {
 	if given != nil {
 		k, err := ovpn.ParseStaticKey(given)
 		if err != nil {
-			return nil, fmt.Errorf("%w: --ta-key: %w", pki.ErrInvalid, err)
+			return nil, fmt.Errorf("%w: tls-crypt key (ta.key): %w", pki.ErrInvalid, err)
 		}
 		return ovpn.FormatStaticKey(k), nil
 	}

@@ -10,14 +10,15 @@ import (
 
 	"github.com/vpnkeys/vpnkeys/internal/account"
 	"github.com/vpnkeys/vpnkeys/internal/bundle"
+	"github.com/vpnkeys/vpnkeys/internal/fault"
 	"github.com/vpnkeys/vpnkeys/internal/store"
 )
 
 // Link errors, each shown to the employee as its own page.
 var (
-	ErrLinkUnknown = errors.New("unknown link")
-	ErrLinkUsed    = errors.New("this link was already used")
-	ErrLinkExpired = errors.New("this link has expired")
+	ErrLinkUnknown = fault.New(fault.NotFound, "link_unknown", "unknown link")
+	ErrLinkUsed    = fault.New(fault.Conflict, "link_used", "this link was already used")
+	ErrLinkExpired = fault.New(fault.Conflict, "link_expired", "this link has expired")
 )
 
 // DefaultLinkTTL is how long a one-time link stays valid.

@@ -12,14 +12,15 @@ import (
 	"strings"
 
 	"github.com/vpnkeys/vpnkeys/internal/account"
+	"github.com/vpnkeys/vpnkeys/internal/fault"
 	"github.com/vpnkeys/vpnkeys/internal/store"
 )
 
 // ErrUnauthorized is returned for a missing, unknown or revoked API token.
-var ErrUnauthorized = errors.New("missing, unknown or revoked API token")
+var ErrUnauthorized = fault.New(fault.Unauthorized, "unauthorized", "missing, unknown or revoked API token")
 
 // ErrTokenExists is returned when a token name is taken.
-var ErrTokenExists = errors.New("a token with this name already exists")
+var ErrTokenExists = fault.New(fault.Conflict, "exists", "a token with this name already exists")
 
 const tokenPrefix = "vpk_"
 
