@@ -14,14 +14,15 @@ import (
 	"golang.org/x/crypto/argon2"
 
 	"github.com/vpnkeys/vpnkeys/internal/account"
+	"github.com/vpnkeys/vpnkeys/internal/fault"
 	"github.com/vpnkeys/vpnkeys/internal/store"
 )
 
 // Admin sign-in errors.
 var (
-	ErrBadLogin     = errors.New("wrong admin name or password")
-	ErrNoSession    = errors.New("not signed in, or the session has ended")
-	ErrWeakPassword = errors.New("password too short: use at least 12 characters")
+	ErrBadLogin     = fault.New(fault.Unauthorized, "bad_login", "wrong admin name or password")
+	ErrNoSession    = fault.New(fault.Unauthorized, "no_session", "not signed in, or the session has ended")
+	ErrWeakPassword = fault.New(fault.Invalid, "invalid", "password too short: use at least 12 characters")
 )
 
 // Session lifetimes: an idle session ends after SessionIdle, any session
