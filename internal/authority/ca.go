@@ -66,7 +66,7 @@ func (a *Authority) Init(ctx context.Context, r InitRequest) error {
 	if err != nil {
 		return err
 	}
-	err = a.db.WithTx(ctx, func(q *store.Queries) error {
+	err = a.withRetry(ctx, func(q *store.Queries) error {
 		err := q.PutCA(ctx, store.CA{
 			Algo: string(r.Algo), CertPEM: string(u.certPEM), KeyPEM: string(keyPEM),
 			Encrypted: len(r.Passphrase) > 0, TLSCrypt: sealedTA, CreatedAt: a.now(),

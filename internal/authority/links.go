@@ -49,7 +49,7 @@ func (a *Authority) CreateLink(ctx context.Context, name string, ttl time.Durati
 	}
 	now := a.now()
 	l := Link{User: name, Token: tok, URL: strings.TrimRight(a.opts.PublicURL, "/") + "/l/" + tok, ExpiresAt: now.Add(ttl).UTC()}
-	err = a.db.WithTx(ctx, func(q *store.Queries) error {
+	err = a.withRetry(ctx, func(q *store.Queries) error {
 		uc, err := q.GetUser(ctx, name)
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("%w: %s", ErrUserNotFound, name)
@@ -103,7 +103,7 @@ func (a *Authority) OpenLink(ctx context.Context, tok string) (LinkView, error) 
 			}
 		}
 	}
-	err = a.db.WithTx(ctx, func(q *store.Queries) error {
+	err = a.withRetry(ctx, func(q *store.Queries) error {
 		if err := q.MarkLinkOpened(ctx, l.TokenHash, now.Unix()); err != nil {
 			return err
 		}
@@ -170,7 +170,7 @@ func (a *Authority) RedeemLink(ctx context.Context, tok, from string, asZip bool
 	if err != nil {
 		return Download{}, err
 	}
-	err = a.db.WithTx(ctx, func(q *store.Queries) error {
+	err = a.withRetry(ctx, func(q *store.Queries) error {
 		// The UPDATE re-checks, atomically, that the link is unused,
 		// unexpired and its certificate still active.
 		if err := q.RedeemLink(ctx, l.TokenHash, a.now().Unix(), from); err != nil {
@@ -234,6 +234,6 @@ func (a *Authority) BundleZip(ctx context.Context, user string) (Download, error
 	if err != nil {
 		return Download{}, err
 	}
-	a.db.WithTx(ctx, func(q *store.Queries) error { return a.audit(ctx, q, "user.download", user, nil) })
+	a.withRetry(ctx, func(q *store.Queries) error { return a.audit(ctx, q, "user.download", user, nil) })
 	return d, nil
 }

@@ -106,7 +106,7 @@ func (a *Authority) Send(ctx context.Context, m Mailer, r SendRequest) (SendResu
 	if sendErr != nil {
 		action = "mail.failed"
 	}
-	if err := a.db.WithTx(ctx, func(q *store.Queries) error {
+	if err := a.withRetry(ctx, func(q *store.Queries) error {
 		return a.audit(ctx, q, action, uc.Name, map[string]any{"to": res.To, "attached": r.Attach})
 	}); err != nil {
 		return res, err

@@ -50,7 +50,7 @@ func (a *Authority) CreateToken(ctx context.Context, name string) (string, error
 	if err != nil {
 		return "", err
 	}
-	err = a.db.WithTx(ctx, func(q *store.Queries) error {
+	err = a.withRetry(ctx, func(q *store.Queries) error {
 		if err := q.InsertToken(ctx, store.APIToken{Name: name, Hash: hashSecret(tok), CreatedAt: a.now().Unix()}); err != nil {
 			if errors.Is(err, store.ErrExists) {
 				return fmt.Errorf("%w: %s", ErrTokenExists, name)
@@ -67,7 +67,7 @@ func (a *Authority) CreateToken(ctx context.Context, name string) (string, error
 
 // RevokeToken revokes an API token at once.
 func (a *Authority) RevokeToken(ctx context.Context, name string) error {
-	return a.db.WithTx(ctx, func(q *store.Queries) error {
+	return a.withRetry(ctx, func(q *store.Queries) error {
 		if err := q.RevokeToken(ctx, name, a.now().Unix()); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return fmt.Errorf("%w: no live token %q", ErrUnauthorized, name)
