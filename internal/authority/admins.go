@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -23,7 +25,18 @@ var (
 	ErrBadLogin     = fault.New(fault.Unauthorized, "bad_login", "wrong admin name or password")
 	ErrNoSession    = fault.New(fault.Unauthorized, "no_session", "not signed in, or the session has ended")
 	ErrWeakPassword = fault.New(fault.Invalid, "invalid", "password too short: use at least 12 characters")
+	// ErrBusy: every password-check slot stayed taken until the caller's
+	// context ended; nothing was checked. Try again shortly.
+	ErrBusy = fault.New(fault.Unavailable, "busy", "too many sign-ins at once; try again in a few seconds")
 )
+
+// sessionPrefix starts every session token (the cookie's value).
+const sessionPrefix = "s_"
+
+// SecretPrefixes are the prefixes of every secret that may travel in a URL
+// or a header: link tokens, API tokens, session tokens. Front ends use them
+// to keep such secrets out of logs.
+func SecretPrefixes() []string { return []string{linkPrefix, tokenPrefix, sessionPrefix} }
 
 // Session lifetimes: an idle session ends after SessionIdle, any session
 // after SessionMax.
@@ -41,14 +54,48 @@ const (
 	argonKeyLen  = 32
 )
 
+// MaxPasswordChecks bounds the argon2id computations (hashing or checking
+// a password) that run at once in this process. Each takes 19 MiB and tens
+// of milliseconds of a core; unbounded, 100 parallel sign-ins took serve to
+// 923 MB. Two keep sign-in quick for people and the memory under 40 MiB.
+// The bound is process-wide, as the memory is.
+const MaxPasswordChecks = 2
+
+var (
+	passwordSlots    = make(chan struct{}, MaxPasswordChecks)
+	passwordInFlight atomic.Int32
+)
+
+// withPasswordSlot runs fn, one argon2id computation, in one of the
+// MaxPasswordChecks slots. It waits for a free slot as long as ctx lives,
+// then gives up with ErrBusy without running fn.
+func (a *Authority) withPasswordSlot(ctx context.Context, fn func()) error {
+	select {
+	case passwordSlots <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("%w: %w", ErrBusy, context.Cause(ctx))
+	}
+	defer func() { <-passwordSlots }()
+	n := passwordInFlight.Add(1)
+	defer passwordInFlight.Add(-1)
+	if a.opts.PasswordCheck != nil {
+		a.opts.PasswordCheck(int(n))
+	}
+	fn()
+	return nil
+}
+
 func hashPassword(pw string) (string, error) {
 	salt := make([]byte, 16)
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	h := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	return encodeHash(salt, argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)), nil
+}
+
+func encodeHash(salt, key []byte) string {
 	b64 := base64.RawStdEncoding
-	return fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=%d$%s$%s", argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(h)), nil
+	return fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=%d$%s$%s", argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key))
 }
 
 func checkPassword(encoded, pw string) bool {
@@ -72,8 +119,13 @@ func checkPassword(encoded, pw string) bool {
 }
 
 // dummyHash is checked for unknown names so that a wrong name costs as much
-// time as a wrong password.
-var dummyHash, _ = hashPassword("vpnkeys dummy password")
+// time as a wrong password. It has the parameters of a real hash, so
+// checking it costs the same, but it needs no argon2id to make (a zero key
+// that no password yields) and is made on first use: every CLI run pays for
+// package initialisation, and 19 MiB there was most of vpnkeys' start.
+var dummyHash = sync.OnceValue(func() string {
+	return encodeHash(make([]byte, 16), make([]byte, argonKeyLen))
+})
 
 // SetAdmin creates an admin or sets their password; their sessions end.
 func (a *Authority) SetAdmin(ctx context.Context, name, password string) error {
@@ -83,9 +135,13 @@ func (a *Authority) SetAdmin(ctx context.Context, name, password string) error {
 	if utf8.RuneCountInString(password) < 12 {
 		return fmt.Errorf("%w: %w", account.ErrInvalid, ErrWeakPassword)
 	}
-	h, err := hashPassword(password)
+	var h string
+	var err error
+	if werr := a.withPasswordSlot(ctx, func() { h, err = hashPassword(password) }); werr != nil {
+		return werr
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("hashing password: %w", err)
 	}
 	return a.db.WithTx(ctx, func(q *store.Queries) error {
 		if err := q.UpsertAdmin(ctx, store.Admin{Name: name, PasswordHash: h, CreatedAt: a.now().Unix()}); err != nil {
@@ -112,25 +168,37 @@ func (a *Authority) RemoveAdmin(ctx context.Context, name string) error {
 }
 
 // Login checks an admin's password and opens a session; the token goes in
-// a cookie and is stored only hashed. Failures are audited.
+// a cookie and is stored only hashed. Failures are audited. The check waits
+// for a free slot (MaxPasswordChecks) while ctx lives, else ErrBusy.
 func (a *Authority) Login(ctx context.Context, name, password, from string) (string, error) {
 	adm, err := a.db.Q().GetAdmin(ctx, name)
+	found := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return "", err
+	}
 	ok := false
-	if err == nil {
-		ok = checkPassword(adm.PasswordHash, password)
-	} else if errors.Is(err, store.ErrNotFound) {
-		checkPassword(dummyHash, password)
-	} else {
+	if err := a.withPasswordSlot(ctx, func() {
+		if found {
+			ok = checkPassword(adm.PasswordHash, password)
+		} else {
+			checkPassword(dummyHash(), password)
+		}
+	}); err != nil {
 		return "", err
 	}
 	ctx = WithActor(ctx, Actor{Name: "admin:" + name, Source: from})
 	if !ok {
-		a.db.WithTx(ctx, func(q *store.Queries) error {
-			return a.audit(ctx, q, "admin.login_failed", name, nil)
-		})
+		// A guesser who hangs up after the check is still audited.
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := a.db.WithTx(actx, func(q *store.Queries) error {
+			return a.audit(actx, q, "admin.login_failed", name, nil)
+		}); err != nil {
+			a.log.ErrorContext(ctx, "auditing a failed sign-in", "admin", name, "err", err)
+		}
 		return "", ErrBadLogin
 	}
-	tok, err := newSecret("s_")
+	tok, err := newSecret(sessionPrefix)
 	if err != nil {
 		return "", err
 	}
@@ -147,7 +215,7 @@ func (a *Authority) Login(ctx context.Context, name, password, from string) (str
 
 // Session returns the admin of a live session and marks it active.
 func (a *Authority) Session(ctx context.Context, tok string) (string, error) {
-	if !strings.HasPrefix(tok, "s_") || len(tok) > 100 {
+	if !strings.HasPrefix(tok, sessionPrefix) || len(tok) > 100 {
 		return "", ErrNoSession
 	}
 	h := hashSecret(tok)
@@ -169,14 +237,49 @@ func (a *Authority) Session(ctx context.Context, tok string) (string, error) {
 	return s.Admin, nil
 }
 
-// Logout ends a session.
-func (a *Authority) Logout(ctx context.Context, tok string) error {
-	return a.db.Q().DeleteSession(ctx, hashSecret(tok))
+// Logout ends the session tok, signed out from the address from, and
+// audits it ("admin.logout"). An unknown or ended session is no error.
+func (a *Authority) Logout(ctx context.Context, tok, from string) error {
+	h := hashSecret(tok)
+	return a.db.WithTx(ctx, func(q *store.Queries) error {
+		s, err := q.GetSession(ctx, h)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := q.DeleteSession(ctx, h); err != nil {
+			return fmt.Errorf("ending session: %w", err)
+		}
+		actx := WithActor(ctx, Actor{Name: "admin:" + s.Admin, Source: from})
+		return a.audit(actx, q, "admin.logout", s.Admin, map[string]any{"sessions": 1})
+	})
 }
 
-// EndSessions ends every session of an admin.
+// EndSessions ends every session of an admin and audits it
+// ("admin.logout", with how many ended).
 func (a *Authority) EndSessions(ctx context.Context, name string) (int64, error) {
-	return a.db.Q().DeleteSessionsOf(ctx, name)
+	if err := account.ValidName(name); err != nil {
+		return 0, fmt.Errorf("admin %w", err)
+	}
+	var n int64
+	err := a.db.WithTx(ctx, func(q *store.Queries) error {
+		if _, err := q.GetAdmin(ctx, name); errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("%w: no admin %s", ErrUserNotFound, name)
+		} else if err != nil {
+			return err
+		}
+		var err error
+		if n, err = q.DeleteSessionsOf(ctx, name); err != nil {
+			return fmt.Errorf("ending sessions: %w", err)
+		}
+		return a.audit(ctx, q, "admin.logout", name, map[string]any{"sessions": n})
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // LinkActivity returns when each user was last sent a link and last opened one.

@@ -37,6 +37,10 @@ type Options struct {
 	// Observe, when set, is told how long each operation took and whether
 	// it failed ("issue", "revoke", "mail", "link.redeem"), for metrics.
 	Observe func(op string, took time.Duration, err error)
+	// PasswordCheck, when set, is called as each admin password hash or
+	// check starts, with how many run at that moment (itself included; at
+	// most MaxPasswordChecks), for metrics and tests.
+	PasswordCheck func(inFlight int)
 	// Hostname identifies this machine in the record of server folders
 	// written (for CRL refreshes); os.Hostname when empty.
 	Hostname string

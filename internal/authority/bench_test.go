@@ -10,7 +10,6 @@ import (
 
 	"github.com/vpnkeys/vpnkeys/internal/easyrsa"
 	"github.com/vpnkeys/vpnkeys/internal/pki"
-	"github.com/vpnkeys/vpnkeys/internal/roster"
 	"github.com/vpnkeys/vpnkeys/internal/store"
 	"github.com/vpnkeys/vpnkeys/internal/store/pgtest"
 )
@@ -143,16 +142,12 @@ func benchRoster(b *testing.B, dsn func(b *testing.B) string, noBundles bool) {
 		if err := a.Unlock(ctx, pki.Passphrase(testPass)); err != nil {
 			b.Fatal(err)
 		}
-		rows, bad, err := roster.Parse(bytes.NewReader(csv.Bytes()))
-		if err != nil || len(bad) != 0 {
-			b.Fatal(err, bad)
+		ro, err := ReadRoster(bytes.NewReader(csv.Bytes()))
+		if err != nil {
+			b.Fatal(err)
 		}
-		reqs := make([]UserRequest, len(rows))
-		for i, r := range rows {
-			reqs[i] = UserRequest{Name: r.User, Email: r.Email, FullName: r.Name, OS: r.OS, Lang: r.Lang}
-		}
-		res, err := a.OnboardRoster(ctx, reqs, AddOptions{NoBundles: noBundles})
-		if err != nil || res.Issued != 10000 {
+		res, err := a.ImportRoster(ctx, ro, AddOptions{NoBundles: noBundles})
+		if err != nil || res.Issued != 10000 || len(res.Refused) != 0 {
 			b.Fatalf("%+v %v", res.Issued, err)
 		}
 		b.StopTimer()

@@ -40,6 +40,9 @@ func (a *Authority) CreateLink(ctx context.Context, name string, ttl time.Durati
 	if err := account.ValidName(name); err != nil {
 		return Link{}, err
 	}
+	if err := ValidLinkTTL(ttl); err != nil {
+		return Link{}, err
+	}
 	if ttl <= 0 {
 		ttl = a.opts.LinkTTL
 	}

@@ -112,3 +112,21 @@ func TestTokens(t *testing.T) {
 		t.Fatalf("revoked token: got %v", err)
 	}
 }
+
+// TestLinkTTLCapInService: the cap holds for every front end, the CLI's
+// --ttl included, because CreateLink enforces it.
+func TestLinkTTLCapInService(t *testing.T) {
+	f := newFixture(t, pki.P256)
+	ctx := context.Background()
+	f.addServer(t, "dc1", "vpn.example.com:1194")
+	f.add(t, AddOptions{}, "alice")
+	if _, err := f.a.CreateLink(ctx, "alice", MaxLinkTTL+time.Hour); err == nil {
+		t.Fatal("a link over the cap was made")
+	}
+	if links, _ := f.db.Q().LinksOf(ctx, "alice"); len(links) != 0 {
+		t.Fatalf("refused link stored: %d rows", len(links))
+	}
+	if _, err := f.a.CreateLink(ctx, "alice", MaxLinkTTL); err != nil {
+		t.Fatalf("a link at the cap: %v", err)
+	}
+}

@@ -195,12 +195,16 @@ func TestReinstate(t *testing.T) {
 	if _, err := f.a.Renew(ctx, "alice", AddOptions{}); !errors.Is(err, ErrRevokedUser) {
 		t.Fatalf("renew revoked: got %v, want ErrRevokedUser", err)
 	}
-	res, err := f.a.OnboardRoster(ctx, []UserRequest{{Name: "alice"}, {Name: "bob"}, {Name: "carol"}}, AddOptions{})
+	ro, err := ReadRoster(strings.NewReader("user\nalice\nbob\ncarol\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Refused) != 1 || res.Refused[0].Name != "alice" || !errors.Is(res.Refused[0].Err, ErrRevokedUser) {
-		t.Fatalf("roster: refused %+v, want alice", res.Refused)
+	res, err := f.a.ImportRoster(ctx, ro, AddOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Refused) != 1 || res.Refused[0].User != "alice" || res.Refused[0].Line != 2 || !strings.Contains(res.Refused[0].Reason, "revoked") {
+		t.Fatalf("roster: refused %+v, want alice on line 2", res.Refused)
 	}
 	if res.Issued != 1 || res.Unchanged != 1 {
 		t.Fatalf("roster: got %+v, want carol issued and bob unchanged", res)

@@ -58,14 +58,15 @@ At least 12 characters.`,
 	}
 	logout := &cobra.Command{
 		Use:   "logout NAME",
-		Short: "End every session of a web admin",
+		Short: "End every session of a web admin (audited as admin.logout)",
 		Args:  exactArgs(1, "one admin NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := app.open(cmd.Context())
+			ctx := withActor(cmd.Context())
+			a, err := app.open(ctx)
 			if err != nil {
 				return err
 			}
-			n, err := a.EndSessions(cmd.Context(), args[0])
+			n, err := a.EndSessions(ctx, args[0])
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,7 +12,6 @@ import (
 
 	"github.com/vpnkeys/vpnkeys/internal/account"
 	"github.com/vpnkeys/vpnkeys/internal/authority"
-	"github.com/vpnkeys/vpnkeys/internal/roster"
 )
 
 type rosterFlags struct {
@@ -53,22 +53,12 @@ func (app *app) importUsers(cmd *cobra.Command, path string, f rosterFlags) erro
 		return usagef("roster: %v", err)
 	}
 	defer file.Close()
-	rows, bad, err := roster.Parse(file)
+	ro, err := authority.ReadRoster(file)
 	if err != nil {
-		return fmt.Errorf("%w: %w", account.ErrInvalid, err)
+		return err
 	}
-	for _, b := range bad {
-		fmt.Fprintln(app.stdio.Err, "refused: "+oneLine(b))
-	}
-	if len(bad) > 0 && f.allOrNothing {
-		return fmt.Errorf("%w: %d of %d rows refused; nothing onboarded (--all-or-nothing)", account.ErrInvalid, len(bad), len(bad)+len(rows))
-	}
-	reqs := make([]authority.UserRequest, len(rows))
-	for i, r := range rows {
-		reqs[i] = authority.UserRequest{Name: r.User, Email: r.Email, FullName: r.Name, OS: r.OS, Lang: r.Lang}
-	}
-	var summary authority.RosterResult
-	if len(reqs) > 0 {
+	rep := ro.Report()
+	if ro.Onboardable() > 0 {
 		a, err := app.firstUse(ctx, addFlags{initFlags: f.initFlags, remote: f.remote})
 		if err != nil {
 			return err
@@ -77,31 +67,29 @@ func (app *app) importUsers(cmd *cobra.Command, path string, f rosterFlags) erro
 		if isTerminal(app.stdio.Err) {
 			opts.Progress = progressBar(app.stdio.Err)
 		}
-		summary, err = a.OnboardRoster(ctx, reqs, opts)
+		rep, err = a.ImportRoster(ctx, ro, opts)
 		if opts.Progress != nil {
 			fmt.Fprintln(app.stdio.Err)
-		}
-		lines := map[string]int{}
-		for _, r := range rows {
-			lines[r.User] = r.Line
-		}
-		for _, r := range summary.Refused {
-			fmt.Fprintln(app.stdio.Err, "refused: "+oneLine(roster.RowError{Line: lines[r.Name], User: r.Name, Err: r.Err}))
 		}
 		if err != nil {
 			return err
 		}
 	}
-	for _, r := range summary.Results {
+	for _, r := range rep.Refused {
+		fmt.Fprintln(app.stdio.Err, "refused: "+oneLine(errors.New(r.String())))
+	}
+	if rep.Stopped || (f.allOrNothing && len(rep.Refused) > 0) {
+		return fmt.Errorf("%w: %d of %d rows refused; nothing onboarded (--all-or-nothing)", account.ErrInvalid, len(rep.Refused), rep.Rows)
+	}
+	for _, r := range rep.Results {
 		if r.Reinstated {
 			fmt.Fprintf(app.stdio.Out, "%s: reinstated (was revoked)\n", r.User)
 		}
 	}
-	refused := len(bad) + len(summary.Refused)
 	fmt.Fprintf(app.stdio.Out, "%d rows: %d issued, %d kept, %d unchanged, %d refused\n",
-		len(rows)+len(bad), summary.Issued, summary.Kept, summary.Unchanged, refused)
-	if refused > 0 {
-		return fmt.Errorf("%w: %d rows refused (listed above); the others were onboarded", account.ErrInvalid, refused)
+		rep.Rows, rep.Issued, rep.Kept, rep.Unchanged, len(rep.Refused))
+	if len(rep.Refused) > 0 {
+		return fmt.Errorf("%w: %d rows refused (listed above); the others were onboarded", account.ErrInvalid, len(rep.Refused))
 	}
 	return nil
 }

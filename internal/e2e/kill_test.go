@@ -166,3 +166,76 @@ func certsUnder(t *testing.T, dir string) map[string]string {
 	})
 	return out
 }
+
+// TestKilledRevokeRepairedByRevokingAgain kills the real binary with
+// SIGKILL right after its revocation committed, while it refreshes the
+// crl.pem of many server folders: some keep the old CRL. Running the same
+// revoke again publishes the newest CRL to every one of them.
+func TestKilledRevokeRepairedByRevokingAgain(t *testing.T) {
+	base := t.TempDir()
+	data := filepath.Join(base, "data")
+	env := []string{"VPNKEYS_DATA=" + data, "VPNKEYS_CA_PASSPHRASE=kill revoke passphrase"}
+	mustRun(t, env, "init")
+	mustRun(t, env, "server", "add", "dc1", "--remote", "127.0.0.1:11942/udp")
+	first := filepath.Join(base, "srv", "0")
+	mustRun(t, env, "server", "files", "dc1", "--out", first)
+	mustRun(t, env, "add", "alice")
+	stale, err := os.ReadFile(filepath.Join(first, "crl.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Many folders of this host, so publishing takes long enough to be
+	// interrupted (each crl.pem is written with fsync).
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(data, "vpnkeys.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	host, _ := os.Hostname()
+	dirs := []string{first}
+	for i := 1; i < 150; i++ {
+		d := filepath.Join(base, "srv", fmt.Sprint(i))
+		os.MkdirAll(d, 0o755)
+		os.WriteFile(filepath.Join(d, "crl.pem"), stale, 0o644)
+		if err := db.Q().RecordServerOutput(ctx, store.ServerOutput{Server: "dc1", Host: host, Dir: d, WrittenAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, d)
+	}
+	before, _ := db.Q().GetCRL(ctx)
+
+	cmd := exec.Command(binary(t), "revoke", "alice")
+	cmd.Env = append(os.Environ(), env...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if c, err := db.Q().GetCRL(ctx); err == nil && c.Number > before.Number {
+			break // committed
+		}
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	staleLeft := 0
+	for _, d := range dirs {
+		if b, _ := os.ReadFile(filepath.Join(d, "crl.pem")); string(b) == string(stale) {
+			staleLeft++
+		}
+	}
+	if staleLeft == 0 {
+		t.Fatal("the kill came after every crl.pem was refreshed: the test lost its premise")
+	}
+	out := mustRun(t, env, "revoke", "alice")
+	if !strings.Contains(out, "already revoked") {
+		t.Errorf("revoke again: got %q, want it to say alice was already revoked", out)
+	}
+	newest, _ := db.Q().GetCRL(ctx)
+	want := pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: newest.DER})
+	for _, d := range dirs {
+		if b, _ := os.ReadFile(filepath.Join(d, "crl.pem")); string(b) != string(want) {
+			t.Fatalf("%s/crl.pem is not the newest CRL after revoking again (%d were stale after the kill)", d, staleLeft)
+		}
+	}
+	t.Logf("%d of %d folders were stale after the kill; all repaired", staleLeft, len(dirs))
+}

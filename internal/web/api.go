@@ -236,8 +236,13 @@ func (s *Server) sendUser(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fmt.Errorf("%w: to must be \"user\" or \"admin\"", errBadRequest))
 		return
 	}
+	ttl, err := authority.LinkTTLHours(req.TTLHours)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	res, err := s.auth.Send(r.Context(), s.mailer, authority.SendRequest{User: r.PathValue("user"), ToAdmin: req.To == "admin",
-		Attach: req.Attach, LinkTTL: time.Duration(req.TTLHours * float64(time.Hour))})
+		Attach: req.Attach, LinkTTL: ttl})
 	out := sendResponse{To: res.To, Link: res.Link.URL, Expires: res.Link.ExpiresAt, Passphrase: res.Passphrase}
 	if err != nil {
 		if code, _, _ := status(err); code == http.StatusBadGateway && out.Link != "" {
@@ -260,7 +265,12 @@ func (s *Server) createLink(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	l, err := s.auth.CreateLink(r.Context(), r.PathValue("user"), time.Duration(req.TTLHours*float64(time.Hour)))
+	ttl, err := authority.LinkTTLHours(req.TTLHours)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	l, err := s.auth.CreateLink(r.Context(), r.PathValue("user"), ttl)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -46,6 +46,7 @@ func status(err error) (int, string, bool) {
 		{authority.ErrMailFailed, http.StatusBadGateway, "mail_failed"},
 		{store.ErrConflict, http.StatusConflict, "conflict"},
 		{authority.ErrLocked, http.StatusServiceUnavailable, "locked"},
+		{authority.ErrBusy, http.StatusServiceUnavailable, "busy"},
 		{authority.ErrNotInitialized, http.StatusServiceUnavailable, "not_initialized"},
 	}
 	for _, e := range table {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"sync"
 
 	"github.com/vpnkeys/vpnkeys/internal/authority"
 )
@@ -13,7 +14,11 @@ import (
 //go:embed templates static
 var assets embed.FS
 
-var pages = template.Must(template.ParseFS(assets, "templates/link*.html"))
+// pages are the link pages' templates, parsed on first use (not at
+// package initialisation, which every CLI run pays for).
+var pages = sync.OnceValue(func() *template.Template {
+	return template.Must(template.ParseFS(assets, "templates/link*.html"))
+})
 
 func serveCSS(w http.ResponseWriter, r *http.Request) {
 	b, _ := assets.ReadFile("static/style.css")
@@ -42,7 +47,7 @@ func (s *Server) linkPage(w http.ResponseWriter, r *http.Request) {
 	if who == "" {
 		who = v.User
 	}
-	pages.ExecuteTemplate(w, "link.html", map[string]any{
+	pages().ExecuteTemplate(w, "link.html", map[string]any{
 		"Lang": v.Lang, "OS": v.OS, "Readme": v.Readme,
 		"Title":    fmt.Sprintf(t["title"], who),
 		"Once":     fmt.Sprintf(t["once"], v.ExpiresAt.Format("2006-01-02 15:04 MST")),
@@ -86,6 +91,6 @@ func (s *Server) linkError(w http.ResponseWriter, lang string, err error) {
 		contact = t["admin"]
 	}
 	w.WriteHeader(code)
-	pages.ExecuteTemplate(w, "link_error.html", map[string]any{"Lang": lang, "Title": t[key], "Message": t[key+"_msg"],
+	pages().ExecuteTemplate(w, "link_error.html", map[string]any{"Lang": lang, "Title": t[key], "Message": t[key+"_msg"],
 		"Ask": fmt.Sprintf(t["ask"], contact)})
 }

@@ -26,7 +26,9 @@ type Server struct {
 	log     *slog.Logger
 	metrics *Metrics
 	limiter loginLimiter
-	handler http.Handler
+	// loginWait is how long a sign-in waits for a password-check slot.
+	loginWait time.Duration
+	handler   http.Handler
 }
 
 // New builds the server's routes.
@@ -37,7 +39,7 @@ func New(o Options) *Server {
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics(o.Authority)
 	}
-	s := &Server{auth: o.Authority, mailer: o.Mailer, log: o.Logger, metrics: o.Metrics}
+	s := &Server{auth: o.Authority, mailer: o.Mailer, log: o.Logger, metrics: o.Metrics, loginWait: loginWait}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /crl.pem", s.crlPEM)
@@ -73,12 +75,59 @@ func (s *Server) crlPEM(w http.ResponseWriter, r *http.Request) {
 	w.Write(c.PEM)
 }
 
-// redactPath hides link tokens: they are secrets.
+// redactPath hides anything in a request path that may be a secret, for
+// logs. The path is logged as the client sent it, before the mux cleans it,
+// so "/l/" is not enough: "//l/TOKEN", "/./l/TOKEN", "/L/TOKEN" and
+// "/l/TOKEN/zip" all reach the log. A segment is hidden when it follows a
+// segment "l" (any case), when a secret prefix (any case) starts it or
+// follows a non-alphanumeric byte in it, or when it holds a run of 40 or
+// more token characters (a token's random part is 43). This hides a few
+// innocent segments too (a user named l_ann); a log loses little by that.
+// The query string is never logged.
 func redactPath(p string) string {
-	if strings.HasPrefix(p, "/l/") {
-		return "/l/[redacted]"
+	segs := strings.Split(p, "/")
+	afterL := false
+	for i, seg := range segs {
+		if (afterL && seg != "") || secretLike(seg) {
+			segs[i] = "[redacted]"
+		}
+		if strings.EqualFold(seg, "l") {
+			afterL = true
+		}
 	}
-	return p
+	return strings.Join(segs, "/")
+}
+
+// secretLike reports whether one path segment may carry a secret.
+func secretLike(seg string) bool {
+	low := strings.ToLower(seg)
+	for _, pre := range authority.SecretPrefixes() {
+		for i := 0; ; {
+			j := strings.Index(low[i:], pre)
+			if j < 0 {
+				break
+			}
+			if at := i + j; at == 0 || !isAlnum(low[at-1]) {
+				return true
+			}
+			i += j + 1
+		}
+	}
+	run := 0
+	for k := 0; k < len(seg); k++ {
+		if isAlnum(seg[k]) || seg[k] == '-' || seg[k] == '_' {
+			if run++; run >= 40 {
+				return true
+			}
+		} else {
+			run = 0
+		}
+	}
+	return false
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
 
 type statusRecorder struct {

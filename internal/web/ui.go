@@ -6,20 +6,21 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/vpnkeys/vpnkeys/internal/authority"
 )
 
 const sessionCookie = "vpnkeys_session"
 
-// uiPages holds each page parsed with the layout.
-var uiPages = func() map[string]*template.Template {
+// uiPages returns each page parsed with the layout, parsed on first use:
+// every CLI run initialises this package, and only serve needs the pages.
+var uiPages = sync.OnceValue(func() map[string]*template.Template {
 	funcs := template.FuncMap{
 		"date": func(t time.Time) string {
 			if t.IsZero() {
@@ -49,7 +50,7 @@ var uiPages = func() map[string]*template.Template {
 		m[base] = template.Must(t.ParseFS(assets, "templates/ui/layout.html", "templates/ui/events.html", n))
 	}
 	return m
-}()
+})
 
 // page is what every UI page gets.
 type page struct {
@@ -67,7 +68,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, name s
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
-	if err := uiPages[name].ExecuteTemplate(w, "layout", data); err != nil {
+	if err := uiPages()[name].ExecuteTemplate(w, "layout", data); err != nil {
 		s.log.Error("rendering page", "page", name, "err", err)
 	}
 }
@@ -164,28 +165,99 @@ func safeNext(n string) string {
 	return n
 }
 
-// loginLimiter slows down password guessing: per source address and per
-// admin name, 5 failures at once, then one more every 12 seconds.
+// Sign-in limits: per source address and per admin name, loginBurst
+// attempts at once, then one more every loginEvery; a request waits at most
+// loginWait for one of authority.MaxPasswordChecks slots, then gets 503.
+const (
+	loginBurst = 5
+	loginEvery = 12 * time.Second
+	loginWait  = 5 * time.Second
+)
+
+// loginLimiter slows down password guessing. An attempt takes its tokens
+// (one per key: address and name) before the password is checked, all or
+// none under one lock, so parallel guesses cannot outrun it. A successful
+// sign-in, or one that found the server busy and checked nothing, gives
+// them back: only failures count.
 type loginLimiter struct {
 	mu sync.Mutex
-	m  map[string]*rate.Limiter
+	m  map[string]*loginBucket
 }
 
-func (l *loginLimiter) get(key string) *rate.Limiter {
+type loginBucket struct {
+	tokens float64
+	at     time.Time
+}
+
+// take takes one token from each key's bucket, or none when one is empty.
+func (l *loginLimiter) take(now time.Time, keys ...string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.m == nil {
-		l.m = map[string]*rate.Limiter{}
+		l.m = map[string]*loginBucket{}
 	}
 	if len(l.m) > 10000 {
-		l.m = map[string]*rate.Limiter{} // bounded memory; forgets old entries
+		l.forgetFull(now)
 	}
-	lim, ok := l.m[key]
-	if !ok {
-		lim = rate.NewLimiter(rate.Every(12*time.Second), 5)
-		l.m[key] = lim
+	bs := make([]*loginBucket, len(keys))
+	for i, k := range keys {
+		b := l.m[k]
+		if b == nil {
+			b = &loginBucket{tokens: loginBurst, at: now}
+			l.m[k] = b
+		}
+		b.refill(now)
+		if b.tokens < 1 {
+			return false
+		}
+		bs[i] = b
 	}
-	return lim
+	for _, b := range bs {
+		b.tokens--
+	}
+	return true
+}
+
+// giveBack returns the tokens take took.
+func (l *loginLimiter) giveBack(keys ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, k := range keys {
+		if b := l.m[k]; b != nil {
+			b.tokens = min(b.tokens+1, loginBurst)
+		}
+	}
+}
+
+func (b *loginBucket) refill(now time.Time) {
+	if d := now.Sub(b.at); d > 0 {
+		b.tokens = min(b.tokens+float64(d)/float64(loginEvery), loginBurst)
+		b.at = now
+	}
+}
+
+// forgetFull bounds memory: full buckets are the same as none. If that is
+// not enough (a flood of addresses), it starts over.
+func (l *loginLimiter) forgetFull(now time.Time) {
+	for k, b := range l.m {
+		if b.refill(now); b.tokens >= loginBurst {
+			delete(l.m, k)
+		}
+	}
+	if len(l.m) > 10000 {
+		l.m = map[string]*loginBucket{}
+	}
+}
+
+// limitKey is the address a client is limited by: IPv6 clients by their
+// /64, which one host usually holds whole.
+func limitKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || !a.Is6() || a.Is4In6() {
+		return "ip:" + ip
+	}
+	p, _ := a.Prefix(64)
+	return "ip:" + p.String()
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
@@ -193,23 +265,38 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	name, pw := r.FormValue("name"), r.FormValue("password")
 	next := safeNext(r.FormValue("next"))
 	ip := remoteIP(r)
-	byIP, byName := s.limiter.get("ip:"+ip), s.limiter.get("name:"+name)
+	keys := []string{limitKey(ip), "name:" + name}
 	data := loginData{page: page{Title: "Sign in"}, Next: next, Name: name}
-	if byIP.Tokens() < 1 || byName.Tokens() < 1 {
+	if !s.limiter.take(time.Now(), keys...) {
 		s.log.Warn("login refused: too many failures", "admin", name, "remote", ip)
+		w.Header().Set("Retry-After", strconv.Itoa(int(loginEvery/time.Second)))
 		data.Error = "Too many failed sign-ins. Wait a minute and try again."
 		s.render(w, r, http.StatusTooManyRequests, "login", data)
 		return
 	}
-	tok, err := s.auth.Login(r.Context(), name, pw, ip)
-	if err != nil {
-		byIP.Allow()
-		byName.Allow()
+	ctx, cancel := context.WithTimeout(r.Context(), s.loginWait)
+	defer cancel()
+	tok, err := s.auth.Login(ctx, name, pw, ip)
+	switch {
+	case errors.Is(err, authority.ErrBusy):
+		s.limiter.giveBack(keys...)
+		s.log.Warn("login refused: password checks busy", "admin", name, "remote", ip)
+		w.Header().Set("Retry-After", strconv.Itoa(int(loginWait/time.Second)))
+		data.Error = "The server is busy. Try again in a few seconds."
+		s.render(w, r, http.StatusServiceUnavailable, "login", data)
+		return
+	case errors.Is(err, authority.ErrBadLogin):
 		s.log.Warn("login failed", "admin", name, "remote", ip)
 		data.Error = "Wrong admin name or password."
 		s.render(w, r, http.StatusUnauthorized, "login", data)
 		return
+	case err != nil:
+		s.log.Error("signing in", "admin", name, "remote", ip, "err", err)
+		data.Error = "Sign-in failed on the server; see its log."
+		s.render(w, r, http.StatusInternalServerError, "login", data)
+		return
 	}
+	s.limiter.giveBack(keys...)
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true, Secure: r.TLS != nil,
 		SameSite: http.SameSiteLaxMode, MaxAge: int(authority.SessionMax / time.Second)})
 	http.Redirect(w, r, next, http.StatusSeeOther)
@@ -217,7 +304,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(sessionCookie); err == nil {
-		s.auth.Logout(r.Context(), c.Value)
+		if err := s.auth.Logout(r.Context(), c.Value, remoteIP(r)); err != nil {
+			s.log.Error("signing out", "remote", remoteIP(r), "err", err)
+		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode, MaxAge: -1})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)

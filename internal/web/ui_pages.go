@@ -7,20 +7,8 @@ import (
 	"strconv"
 
 	"github.com/vpnkeys/vpnkeys/internal/authority"
-	"github.com/vpnkeys/vpnkeys/internal/roster"
 	"github.com/vpnkeys/vpnkeys/internal/store"
 )
-
-type refusedRow struct {
-	Line         int
-	User, Reason string
-}
-
-type importResult struct {
-	Rows, Issued, Kept, Unchanged int
-	Refused                       []refusedRow
-	AllOrNothing                  bool
-}
 
 func (s *Server) uiImportPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "import", map[string]any{"Title": "Import a roster", "Admin": adminOf(r.Context())})
@@ -37,43 +25,25 @@ func (s *Server) uiImport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
-	rows, bad, err := roster.Parse(f)
+	ro, err := authority.ReadRoster(f)
 	if err != nil {
 		data["Error"] = err.Error()
 		s.render(w, r, http.StatusBadRequest, "import", data)
 		return
 	}
-	res := &importResult{Rows: len(rows) + len(bad), AllOrNothing: r.FormValue("all_or_nothing") != "" && len(bad) > 0}
-	for _, b := range bad {
-		res.Refused = append(res.Refused, refusedRow{Line: b.Line, User: b.User, Reason: b.Err.Error()})
+	rep, err := s.auth.ImportRoster(r.Context(), ro, authority.AddOptions{
+		Reinstate: r.FormValue("reinstate") != "", AllOrNothing: r.FormValue("all_or_nothing") != ""})
+	data["Result"] = rep
+	if err != nil {
+		code, _, public := status(err)
+		data["Error"] = err.Error()
+		if !public {
+			s.log.Error("importing roster", "err", err)
+			data["Error"] = "Onboarding stopped; see the server log."
+		}
+		s.render(w, r, code, "import", data)
+		return
 	}
-	if !res.AllOrNothing && len(rows) > 0 {
-		reqs := make([]authority.UserRequest, len(rows))
-		for i, row := range rows {
-			reqs[i] = authority.UserRequest{Name: row.User, Email: row.Email, FullName: row.Name, OS: row.OS, Lang: row.Lang}
-		}
-		sum, err := s.auth.OnboardRoster(r.Context(), reqs, authority.AddOptions{Reinstate: r.FormValue("reinstate") != ""})
-		res.Issued, res.Kept, res.Unchanged = sum.Issued, sum.Kept, sum.Unchanged
-		for _, x := range sum.Refused {
-			for _, row := range rows {
-				if row.User == x.Name {
-					res.Refused = append(res.Refused, refusedRow{Line: row.Line, User: x.Name, Reason: x.Err.Error()})
-				}
-			}
-		}
-		if err != nil {
-			code, _, public := status(err)
-			data["Error"] = err.Error()
-			if !public {
-				s.log.Error("importing roster", "err", err)
-				data["Error"] = "Onboarding stopped; see the server log."
-			}
-			data["Result"] = res
-			s.render(w, r, code, "import", data)
-			return
-		}
-	}
-	data["Result"] = res
 	s.render(w, r, http.StatusOK, "import", data)
 }
 
