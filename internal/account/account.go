@@ -9,10 +9,11 @@
 package account
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/vpnkeys/vpnkeys/internal/fault"
 )
 
 // MaxNameLen is the longest user name accepted.
@@ -20,7 +21,7 @@ const MaxNameLen = 64
 
 // ErrInvalid is wrapped by every validation error of this package, so the
 // edges can map it to exit code 2 or HTTP 400 without string matching.
-var ErrInvalid = errors.New("invalid input")
+var ErrInvalid = fault.New(fault.Invalid, "invalid", "invalid input")
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 

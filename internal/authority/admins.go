@@ -16,17 +16,18 @@ import (
 	"golang.org/x/crypto/argon2"
 
 	"github.com/vpnkeys/vpnkeys/internal/account"
+	"github.com/vpnkeys/vpnkeys/internal/fault"
 	"github.com/vpnkeys/vpnkeys/internal/store"
 )
 
 // Admin sign-in errors.
 var (
-	ErrBadLogin     = errors.New("wrong admin name or password")
-	ErrNoSession    = errors.New("not signed in, or the session has ended")
-	ErrWeakPassword = errors.New("password too short: use at least 12 characters")
+	ErrBadLogin     = fault.New(fault.Unauthorized, "bad_login", "wrong admin name or password")
+	ErrNoSession    = fault.New(fault.Unauthorized, "no_session", "not signed in, or the session has ended")
+	ErrWeakPassword = fault.New(fault.Invalid, "invalid", "password too short: use at least 12 characters")
 	// ErrBusy: every password-check slot stayed taken until the caller's
 	// context ended; nothing was checked. Try again shortly.
-	ErrBusy = errors.New("too many sign-ins at once; try again in a few seconds")
+	ErrBusy = fault.New(fault.Unavailable, "busy", "too many sign-ins at once; try again in a few seconds")
 )
 
 // sessionPrefix starts every session token (the cookie's value).

@@ -24,18 +24,22 @@ type planned struct {
 	revokes    bool // old is still valid and must be revoked
 }
 
-// addBatch retries a batch that lost a race with another process.
+// addBatch retries a batch that lost a race with another process. It
+// retries the whole attempt, not only its transactions: the winner may
+// have issued or revoked a certificate this batch planned to replace, so
+// the batch must read the users again and sign afresh (tryBatch's own
+// transactions run once, through txOnce).
 func (a *Authority) addBatch(ctx context.Context, u *unlockedCA, tmpl *bundle.Templates, servers []bundle.Server, st *bundle.Staging, batch []UserRequest, opts AddOptions) ([]AddResult, error) {
-	var err error
-	for attempt := 0; attempt < maxAttempts; attempt++ {
-		var res []AddResult
+	var res []AddResult
+	err := a.retry(ctx, "batch", func() error {
+		var err error
 		res, err = a.tryBatch(ctx, u, tmpl, servers, st, batch, opts)
-		if !errors.Is(err, store.ErrConflict) {
-			return res, err
-		}
-		a.log.Info("batch lost a race, retrying", "attempt", attempt+1)
+		return err
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return nil, err
 	}
-	return nil, err
+	return res, err
 }
 
 // tryBatch onboards one batch in the order that keeps every signed
@@ -57,7 +61,7 @@ func (a *Authority) tryBatch(ctx context.Context, u *unlockedCA, tmpl *bundle.Te
 				pending = append(pending, p.cert.Serial)
 			}
 		}
-		err := a.db.WithTx(ctx, func(q *store.Queries) error {
+		err := a.txOnce(ctx, func(q *store.Queries) error {
 			for _, p := range plans {
 				if p.issued {
 					c := p.cert
@@ -88,7 +92,7 @@ func (a *Authority) tryBatch(ctx context.Context, u *unlockedCA, tmpl *bundle.Te
 		}
 	}
 	revoked := false
-	err = a.db.WithTx(ctx, func(q *store.Queries) error {
+	err = a.txOnce(ctx, func(q *store.Queries) error {
 		for _, p := range plans {
 			if err := a.record(ctx, q, p, st != nil); err != nil {
 				return err
@@ -181,7 +185,7 @@ func (a *Authority) forgetPending(ctx context.Context, serials []string) {
 	if len(serials) == 0 {
 		return
 	}
-	err := a.db.WithTx(context.WithoutCancel(ctx), func(q *store.Queries) error { return q.DeletePending(ctx, serials) })
+	err := a.withRetry(context.WithoutCancel(ctx), func(q *store.Queries) error { return q.DeletePending(ctx, serials) })
 	if err != nil {
 		a.log.Warn("forgetting pending certificates; they will be revoked as abandoned", "count", len(serials), "err", err)
 	}

@@ -26,7 +26,7 @@ const tlsCryptLabel = "tls-crypt"
 // leaves the CA unlocked.
 func (a *Authority) Init(ctx context.Context, r InitRequest) error {
 	if len(r.Passphrase) == 0 && !r.NoPassphrase {
-		return fmt.Errorf("%w: an empty CA passphrase needs --no-passphrase", pki.ErrInvalid)
+		return fmt.Errorf("%w: an empty CA passphrase must be asked for explicitly", pki.ErrInvalid)
 	}
 	if r.CommonName == "" {
 		r.CommonName = "vpnkeys CA"
@@ -66,7 +66,7 @@ func (a *Authority) Init(ctx context.Context, r InitRequest) error {
 	if err != nil {
 		return err
 	}
-	err = a.db.WithTx(ctx, func(q *store.Queries) error {
+	err = a.withRetry(ctx, func(q *store.Queries) error {
 		err := q.PutCA(ctx, store.CA{
 			Algo: string(r.Algo), CertPEM: string(u.certPEM), KeyPEM: string(keyPEM),
 			Encrypted: len(r.Passphrase) > 0, TLSCrypt: sealedTA, CreatedAt: a.now(),

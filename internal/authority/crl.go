@@ -62,7 +62,7 @@ func (a *Authority) RefreshCRL(ctx context.Context) (CRLInfo, error) {
 	if err != nil {
 		return CRLInfo{}, err
 	}
-	err = a.db.WithTx(ctx, func(q *store.Queries) error {
+	err = a.withRetry(ctx, func(q *store.Queries) error {
 		c, err := a.signCRL(ctx, q, u)
 		if err != nil {
 			return err

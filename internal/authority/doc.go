@@ -17,8 +17,18 @@
 // Invariants that must survive several vpnkeys processes on one database
 // (one active certificate per user, unique serials, a CRL number that only
 // grows) are enforced by the store's constraints inside transactions, never
-// by a mutex here. A transaction that loses a race is retried from the
-// start.
+// by a mutex here. A transaction that loses a race (the store reports
+// store.ErrConflict, recognised by the driver's error code) is retried
+// from the start: every write transaction goes through withRetry (tx.go),
+// and work that must plan again before it can retry (sign a certificate
+// afresh after another process replaced the one it meant to supersede)
+// passes its whole attempt to the same loop, retry.
+//
+// Every error carries its kind and code (package fault), decided where it
+// is made: a user that does not exist is NotFound, bad input Invalid, a
+// lost race or a name taken Conflict, a locked CA Unavailable. The front
+// ends map kinds, nothing else; texts never quote a CLI command or flag,
+// as an API client reads them too, and the CLI adds its own hints.
 //
 // The CA is unlocked once per process (Unlock) and kept in memory; from it a
 // sealing key is derived that encrypts every other key at rest. Operations

@@ -81,7 +81,7 @@ func (a *Authority) ImportEasyRSA(ctx context.Context, p *easyrsa.PKI, o ImportO
 	if err != nil {
 		return sum, err
 	}
-	err = a.db.WithTx(ctx, func(q *store.Queries) error {
+	err = a.withRetry(ctx, func(q *store.Queries) error {
 		if err := q.PutCA(ctx, store.CA{Algo: string(pki.AlgoOf(p.CAKey.Public())), CertPEM: string(u.certPEM),
 			KeyPEM: string(keyPEM), Encrypted: len(o.Passphrase) > 0, TLSCrypt: sealedTA, CreatedAt: a.now()}); err != nil {
 			if errors.Is(err, store.ErrExists) {
@@ -134,7 +134,7 @@ func importTLSCrypt(given []byte) ([]byte, error) {
 	if given != nil {
 		k, err := ovpn.ParseStaticKey(given)
 		if err != nil {
-			return nil, fmt.Errorf("%w: --ta-key: %w", pki.ErrInvalid, err)
+			return nil, fmt.Errorf("%w: tls-crypt key (ta.key): %w", pki.ErrInvalid, err)
 		}
 		return ovpn.FormatStaticKey(k), nil
 	}
@@ -289,7 +289,7 @@ func (a *Authority) ExportEasyRSA(ctx context.Context, dir string) (int, error) 
 	if err := easyrsa.Write(dir, x); err != nil {
 		return 0, err
 	}
-	return len(x.Certs), a.db.WithTx(ctx, func(q *store.Queries) error {
+	return len(x.Certs), a.withRetry(ctx, func(q *store.Queries) error {
 		return a.audit(ctx, q, "ca.export", dir, map[string]any{"certificates": len(x.Certs)})
 	})
 }

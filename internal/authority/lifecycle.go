@@ -2,7 +2,6 @@ package authority
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -11,9 +10,6 @@ import (
 	"github.com/vpnkeys/vpnkeys/internal/pki"
 	"github.com/vpnkeys/vpnkeys/internal/store"
 )
-
-// maxAttempts bounds the retries of a transaction that lost a race.
-const maxAttempts = 5
 
 // abandonAfter is how long a certificate may stay pending (recorded, its
 // key possibly staged on disk, not yet handed out) before it counts as
@@ -24,20 +20,6 @@ const abandonAfter = 10 * time.Minute
 // ErrRevokedUser refuses to give a revoked user access again without an
 // explicit choice (AddOptions.Reinstate).
 var ErrRevokedUser = fmt.Errorf("%w: user was revoked", account.ErrInvalid)
-
-// withRetry runs fn in a transaction and runs it again, from the start,
-// when it lost a race with another process (a unique violation, a
-// deadlock, a concurrent change).
-func (a *Authority) withRetry(ctx context.Context, fn func(q *store.Queries) error) error {
-	var err error
-	for attempt := 0; attempt < maxAttempts; attempt++ {
-		if err = a.db.WithTx(ctx, fn); !errors.Is(err, store.ErrConflict) {
-			return err
-		}
-		a.log.Info("transaction lost a race, retrying", "attempt", attempt+1)
-	}
-	return err
-}
 
 // refuseRevoked fails when any request names a user whose access was
 // revoked: onboarding them again must be asked for (Reinstate).

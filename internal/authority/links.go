@@ -10,14 +10,15 @@ import (
 
 	"github.com/vpnkeys/vpnkeys/internal/account"
 	"github.com/vpnkeys/vpnkeys/internal/bundle"
+	"github.com/vpnkeys/vpnkeys/internal/fault"
 	"github.com/vpnkeys/vpnkeys/internal/store"
 )
 
 // Link errors, each shown to the employee as its own page.
 var (
-	ErrLinkUnknown = errors.New("unknown link")
-	ErrLinkUsed    = errors.New("this link was already used")
-	ErrLinkExpired = errors.New("this link has expired")
+	ErrLinkUnknown = fault.New(fault.NotFound, "link_unknown", "unknown link")
+	ErrLinkUsed    = fault.New(fault.Conflict, "link_used", "this link was already used")
+	ErrLinkExpired = fault.New(fault.Conflict, "link_expired", "this link has expired")
 )
 
 // DefaultLinkTTL is how long a one-time link stays valid.
@@ -51,7 +52,7 @@ func (a *Authority) CreateLink(ctx context.Context, name string, ttl time.Durati
 	}
 	now := a.now()
 	l := Link{User: name, Token: tok, URL: strings.TrimRight(a.opts.PublicURL, "/") + "/l/" + tok, ExpiresAt: now.Add(ttl).UTC()}
-	err = a.db.WithTx(ctx, func(q *store.Queries) error {
+	err = a.withRetry(ctx, func(q *store.Queries) error {
 		uc, err := q.GetUser(ctx, name)
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("%w: %s", ErrUserNotFound, name)
@@ -105,7 +106,7 @@ func (a *Authority) OpenLink(ctx context.Context, tok string) (LinkView, error) 
 			}
 		}
 	}
-	err = a.db.WithTx(ctx, func(q *store.Queries) error {
+	err = a.withRetry(ctx, func(q *store.Queries) error {
 		if err := q.MarkLinkOpened(ctx, l.TokenHash, now.Unix()); err != nil {
 			return err
 		}
@@ -172,7 +173,7 @@ func (a *Authority) RedeemLink(ctx context.Context, tok, from string, asZip bool
 	if err != nil {
 		return Download{}, err
 	}
-	err = a.db.WithTx(ctx, func(q *store.Queries) error {
+	err = a.withRetry(ctx, func(q *store.Queries) error {
 		// The UPDATE re-checks, atomically, that the link is unused,
 		// unexpired and its certificate still active.
 		if err := q.RedeemLink(ctx, l.TokenHash, a.now().Unix(), from); err != nil {
@@ -236,6 +237,6 @@ func (a *Authority) BundleZip(ctx context.Context, user string) (Download, error
 	if err != nil {
 		return Download{}, err
 	}
-	a.db.WithTx(ctx, func(q *store.Queries) error { return a.audit(ctx, q, "user.download", user, nil) })
+	a.withRetry(ctx, func(q *store.Queries) error { return a.audit(ctx, q, "user.download", user, nil) })
 	return d, nil
 }

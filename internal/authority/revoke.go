@@ -163,7 +163,7 @@ func (a *Authority) removeBundles(ctx context.Context, res []RevokeResult) error
 		}
 		res[i].BundleRemoved = removed
 	}
-	err := a.db.WithTx(ctx, func(q *store.Queries) error {
+	err := a.withRetry(ctx, func(q *store.Queries) error {
 		for _, r := range res {
 			if len(r.BundleRemoved) > 0 {
 				if err := a.audit(ctx, q, "user.bundle.remove", r.User, map[string]any{"removed": r.BundleRemoved}); err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vpnkeys/vpnkeys/internal/bundle"
+	"github.com/vpnkeys/vpnkeys/internal/fault"
 	"github.com/vpnkeys/vpnkeys/internal/mail"
 	"github.com/vpnkeys/vpnkeys/internal/pki"
 	"github.com/vpnkeys/vpnkeys/internal/store"
@@ -20,12 +21,14 @@ type Mailer interface {
 	Admin() string
 }
 
-// Send errors.
+// Send errors. A missing mail setup is a Conflict, not Unavailable: the
+// request cannot succeed until someone changes the configuration, and
+// retrying later does not help (HTTP 409, as the API has always said).
 var (
-	ErrNoMail     = errors.New("mail is not configured: set [smtp] in the config file")
-	ErrNoEmail    = errors.New("user has no email address: add one with --email")
-	ErrNoAdmin    = errors.New("no admin address: set smtp.admin in the config file")
-	ErrMailFailed = errors.New("mail could not be delivered")
+	ErrNoMail     = fault.New(fault.Conflict, "mail_not_configured", "mail is not configured: set [smtp] in the config file")
+	ErrNoEmail    = fault.New(fault.Conflict, "no_email", "user has no email address")
+	ErrNoAdmin    = fault.New(fault.Conflict, "no_admin", "no admin address: set smtp.admin in the config file")
+	ErrMailFailed = fault.New(fault.Upstream, "mail_failed", "mail could not be delivered")
 )
 
 // SendRequest asks to send a user's access.
@@ -54,7 +57,7 @@ func (a *Authority) Send(ctx context.Context, m Mailer, r SendRequest) (SendResu
 		return SendResult{}, ErrNoMail
 	}
 	if r.Attach && !r.ToAdmin {
-		return SendResult{}, fmt.Errorf("%w: attachments go to the admin only (use --to admin)", pki.ErrInvalid)
+		return SendResult{}, fmt.Errorf("%w: attachments go to the admin only", pki.ErrInvalid)
 	}
 	uc, err := a.db.Q().GetUser(ctx, r.User)
 	if errors.Is(err, store.ErrNotFound) {
@@ -103,7 +106,7 @@ func (a *Authority) Send(ctx context.Context, m Mailer, r SendRequest) (SendResu
 	if sendErr != nil {
 		action = "mail.failed"
 	}
-	if err := a.db.WithTx(ctx, func(q *store.Queries) error {
+	if err := a.withRetry(ctx, func(q *store.Queries) error {
 		return a.audit(ctx, q, action, uc.Name, map[string]any{"to": res.To, "attached": r.Attach})
 	}); err != nil {
 		return res, err

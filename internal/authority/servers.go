@@ -45,7 +45,7 @@ func (a *Authority) AddServer(ctx context.Context, r ServerRequest) (store.Serve
 		return store.Server{}, ErrNotInitialized
 	}
 	s := store.Server{Name: r.Name, Host: rem.Host, Port: rem.Port, Proto: rem.Proto, Subnet: r.Subnet, CreatedAt: a.now()}
-	err = a.db.WithTx(ctx, func(q *store.Queries) error {
+	err = a.withRetry(ctx, func(q *store.Queries) error {
 		if err := q.InsertServer(ctx, s); err != nil {
 			if errors.Is(err, store.ErrExists) {
 				return fmt.Errorf("%w: %s", ErrServerExists, r.Name)
@@ -150,7 +150,7 @@ func (a *Authority) WriteServerFiles(ctx context.Context, name, dir string) erro
 			return err
 		}
 	}
-	err = a.db.WithTx(ctx, func(q *store.Queries) error {
+	err = a.withRetry(ctx, func(q *store.Queries) error {
 		if err := q.RecordServerOutput(ctx, store.ServerOutput{Server: name, Host: a.opts.Hostname, Dir: abs, WrittenAt: a.now()}); err != nil {
 			return err
 		}
@@ -176,7 +176,19 @@ const serverDirMode = 0o755
 
 // serverCert returns the server's active certificate and plain key,
 // issuing them when there is none or the current one expires within 30 days.
+// A race lost to another process issuing it too is retried from the start:
+// reading the current certificate again and, if needed, signing afresh.
 func (a *Authority) serverCert(ctx context.Context, u *unlockedCA, srv store.Server) (certPEM, keyPEM []byte, err error) {
+	err = a.retry(ctx, "server certificate", func() error {
+		var err error
+		certPEM, keyPEM, err = a.tryServerCert(ctx, u, srv)
+		return err
+	})
+	return certPEM, keyPEM, err
+}
+
+// tryServerCert is one attempt of serverCert.
+func (a *Authority) tryServerCert(ctx context.Context, u *unlockedCA, srv store.Server) (certPEM, keyPEM []byte, err error) {
 	cur, err := a.db.Q().ActiveCert(ctx, store.KindServer, srv.Name)
 	if err == nil && cur.NotAfter.After(a.now().AddDate(0, 0, 30)) {
 		key, err := u.sealer.Open(cur.KeySealed, keyLabel(store.KindServer, srv.Name, cur.Serial))
@@ -197,7 +209,7 @@ func (a *Authority) serverCert(ctx context.Context, u *unlockedCA, srv store.Ser
 	if err != nil {
 		return nil, nil, err
 	}
-	err = a.db.WithTx(ctx, func(q *store.Queries) error {
+	err = a.txOnce(ctx, func(q *store.Queries) error {
 		if cur.Serial != "" {
 			if err := q.EndCert(ctx, cur.Serial, store.StateSuperseded, a.now().Unix(), ""); err != nil {
 				return err

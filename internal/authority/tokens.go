@@ -12,14 +12,15 @@ import (
 	"strings"
 
 	"github.com/vpnkeys/vpnkeys/internal/account"
+	"github.com/vpnkeys/vpnkeys/internal/fault"
 	"github.com/vpnkeys/vpnkeys/internal/store"
 )
 
 // ErrUnauthorized is returned for a missing, unknown or revoked API token.
-var ErrUnauthorized = errors.New("missing, unknown or revoked API token")
+var ErrUnauthorized = fault.New(fault.Unauthorized, "unauthorized", "missing, unknown or revoked API token")
 
 // ErrTokenExists is returned when a token name is taken.
-var ErrTokenExists = errors.New("a token with this name already exists")
+var ErrTokenExists = fault.New(fault.Conflict, "exists", "a token with this name already exists")
 
 const tokenPrefix = "vpk_"
 
@@ -49,7 +50,7 @@ func (a *Authority) CreateToken(ctx context.Context, name string) (string, error
 	if err != nil {
 		return "", err
 	}
-	err = a.db.WithTx(ctx, func(q *store.Queries) error {
+	err = a.withRetry(ctx, func(q *store.Queries) error {
 		if err := q.InsertToken(ctx, store.APIToken{Name: name, Hash: hashSecret(tok), CreatedAt: a.now().Unix()}); err != nil {
 			if errors.Is(err, store.ErrExists) {
 				return fmt.Errorf("%w: %s", ErrTokenExists, name)
@@ -66,7 +67,7 @@ func (a *Authority) CreateToken(ctx context.Context, name string) (string, error
 
 // RevokeToken revokes an API token at once.
 func (a *Authority) RevokeToken(ctx context.Context, name string) error {
-	return a.db.WithTx(ctx, func(q *store.Queries) error {
+	return a.withRetry(ctx, func(q *store.Queries) error {
 		if err := q.RevokeToken(ctx, name, a.now().Unix()); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return fmt.Errorf("%w: no live token %q", ErrUnauthorized, name)

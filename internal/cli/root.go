@@ -74,6 +74,9 @@ func Run(ctx context.Context, args []string, stdio Stdio) int {
 		} else {
 			fmt.Fprintln(stdio.Err, "vpnkeys: "+oneLine(err))
 		}
+		if h := hint(err); h != "" {
+			fmt.Fprintln(stdio.Err, h)
+		}
 		var ue usageError
 		if errors.As(err, &ue) && strings.Contains(err.Error(), "USER") {
 			fmt.Fprintln(stdio.Err, "Run 'vpnkeys --help' for usage.")

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/vpnkeys/vpnkeys/internal/easyrsa/easyrsatest"
+	"github.com/vpnkeys/vpnkeys/internal/fault"
 	"github.com/vpnkeys/vpnkeys/internal/pki"
 )
 
@@ -168,6 +169,9 @@ func TestDamaged(t *testing.T) {
 			var probs ProblemsError
 			if !errors.As(err, &probs) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want a problem %q", err, tc.want)
+			}
+			if k, c := fault.KindOf(err), fault.CodeOf(err); k != fault.Invalid || c != "invalid" {
+				t.Fatalf("got kind %v code %q, want invalid/invalid", k, c)
 			}
 		})
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/vpnkeys/vpnkeys/internal/fault"
 	"github.com/vpnkeys/vpnkeys/internal/pki"
 )
 
@@ -30,8 +31,15 @@ func (p Problem) String() string {
 	return p.File + ": " + p.Msg
 }
 
-// ProblemsError lists every problem that stops an import.
+// ProblemsError lists every problem that stops an import. It is bad
+// input: fault.Invalid, code "invalid".
 type ProblemsError []Problem
+
+// Kind classifies the problems as bad input (fault.Classified).
+func (ProblemsError) Kind() fault.Kind { return fault.Invalid }
+
+// Code is the stable code of bad input.
+func (ProblemsError) Code() string { return "invalid" }
 
 func (e ProblemsError) Error() string {
 	lines := make([]string, len(e))

@@ -1,16 +1,17 @@
 package ovpn
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/vpnkeys/vpnkeys/internal/fault"
 )
 
 // ErrRemote is returned for a malformed HOST:PORT[/udp|/tcp].
-var ErrRemote = errors.New("invalid remote")
+var ErrRemote = fault.New(fault.Invalid, "invalid", "invalid remote")
 
 // Remote is where clients reach one OpenVPN server.
 type Remote struct {

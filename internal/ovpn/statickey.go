@@ -5,9 +5,10 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/vpnkeys/vpnkeys/internal/fault"
 )
 
 // StaticKeySize is the size of an OpenVPN static key: 2048 bits, the size
@@ -20,7 +21,7 @@ const (
 )
 
 // ErrStaticKey is returned for a malformed static key file.
-var ErrStaticKey = errors.New("not an OpenVPN static key")
+var ErrStaticKey = fault.New(fault.Invalid, "invalid", "not an OpenVPN static key")
 
 // NewStaticKey draws a fresh tls-crypt key.
 func NewStaticKey() ([]byte, error) {

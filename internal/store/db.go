@@ -110,21 +110,12 @@ func (db *DB) WithTx(ctx context.Context, fn func(q *Queries) error) error {
 	}
 	if err := fn(&Queries{q: tx, dialect: db.dialect}); err != nil {
 		tx.Rollback()
-		return lostRace(err)
+		return asConflict(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return lostRace(fmt.Errorf("committing: %w", err))
+		return asConflict(fmt.Errorf("committing: %w", err))
 	}
 	return nil
-}
-
-// lostRace marks deadlocks, serialization failures and unique violations
-// as ErrConflict, which callers retry.
-func lostRace(err error) error {
-	if !errors.Is(err, ErrConflict) && isUniqueViolation(err) {
-		return fmt.Errorf("%w: %w", ErrConflict, err)
-	}
-	return err
 }
 
 // Queries are the statements of the store, on a DB or inside a transaction.

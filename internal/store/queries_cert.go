@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // InsertCert records an issued certificate. A second active certificate for
@@ -25,25 +24,12 @@ func (q *Queries) InsertCert(ctx context.Context, c Cert) error {
 		c.Serial, c.Kind, c.Subject, c.CertPEM, c.KeySealed, unix(c.NotBefore), unix(c.NotAfter),
 		c.State, revokedAt, reason, unix(c.CreatedAt))
 	if err != nil {
-		if isUniqueViolation(err) {
-			return fmt.Errorf("certificate %s for %s: %w", c.Serial, c.Subject, ErrConflict)
+		if lostRace(err) {
+			return fmt.Errorf("certificate %s for %s: %w", c.Serial, c.Subject, ErrConflict.With(err))
 		}
 		return fmt.Errorf("storing certificate %s: %w", c.Serial, err)
 	}
 	return nil
-}
-
-// isUniqueViolation also counts PostgreSQL's deadlock and serialization
-// failures: like a unique violation, they mean another transaction won a
-// race, and the caller retries from the start.
-func isUniqueViolation(err error) bool {
-	s := err.Error()
-	for _, m := range []string{"UNIQUE constraint failed", "SQLSTATE 23505", "duplicate key value", "SQLSTATE 40P01", "SQLSTATE 40001"} {
-		if strings.Contains(s, m) {
-			return true
-		}
-	}
-	return false
 }
 
 const certColumns = `serial, kind, subject, cert_pem, key_sealed, not_before, not_after, state, revoked_at, reason, created_at`

@@ -16,8 +16,8 @@ const StatePending = "pending"
 func (q *Queries) ActivateCert(ctx context.Context, serial string) error {
 	res, err := q.q.ExecContext(ctx, `UPDATE certificates SET state = 'active' WHERE serial = $1 AND state = 'pending'`, serial)
 	if err != nil {
-		if isUniqueViolation(err) {
-			return fmt.Errorf("activating certificate %s: %w", serial, ErrConflict)
+		if lostRace(err) {
+			return fmt.Errorf("activating certificate %s: %w", serial, ErrConflict.With(err))
 		}
 		return fmt.Errorf("activating certificate %s: %w", serial, err)
 	}

@@ -1,17 +1,20 @@
 package store
 
 import (
-	"errors"
 	"time"
+
+	"github.com/vpnkeys/vpnkeys/internal/fault"
 )
 
 // Sentinel errors.
 var (
-	ErrNotFound = errors.New("not found")
-	ErrExists   = errors.New("already exists")
+	ErrNotFound = fault.New(fault.NotFound, "not_found", "not found")
+	ErrExists   = fault.New(fault.Conflict, "exists", "already exists")
 	// ErrConflict is returned when a concurrent change won a race (for
-	// example another process issued the user's certificate first).
-	ErrConflict = errors.New("changed concurrently")
+	// example another process issued the user's certificate first). Its
+	// text may carry the database's words, so a client reads a fixed one.
+	ErrConflict = fault.NewHidden(fault.Conflict, "conflict", "changed concurrently",
+		"another change to the same record won; try again")
 )
 
 // Certificate kinds and states.
