@@ -63,9 +63,13 @@ func TestServerCertRace(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			var files map[string][]byte
-			files, errs[i] = a.ServerFiles(ctx, "dc1")
-			certs[i] = files["server.crt"]
+			files, err := a.ServerFiles(ctx, "dc1")
+			errs[i] = err
+			for _, f := range files {
+				if f.Name == "server.crt" {
+					certs[i] = f.Data
+				}
+			}
 		}()
 	}
 	close(start)
