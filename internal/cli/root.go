@@ -127,6 +127,8 @@ State lives in an SQLite database in the data folder (--data, default
 		app.revokeCommand(), app.renewCommand(), app.crlCommand(), app.serverCommand(),
 		app.importCommand(), app.exportCommand(), app.serveCommand(), app.tokenCommand(), app.sendCommand(),
 		app.linkCommand(), app.auditCommand(), app.configCommand(), app.dbCommand(), app.adminCommand())
+	app.addCommands(root)
+	guardParents(root)
 	return root
 }
 
