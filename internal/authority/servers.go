@@ -109,17 +109,40 @@ func (a *Authority) ServerFiles(ctx context.Context, name string) (map[string][]
 // made 0755 when vpnkeys creates it: OpenVPN re-reads crl.pem as user
 // nobody after dropping privileges; the keys inside are 0600.
 func (a *Authority) WriteServerFiles(ctx context.Context, name, dir string) error {
+	_, err := a.WriteServerFilesTo(ctx, name, dir, false)
+	return err
+}
+
+// WriteServerFilesTo is WriteServerFiles that refuses (ErrFilesChanged,
+// nothing written) to replace files vpnkeys did not write there or that
+// changed since, unless force; forced, it keeps each such file as
+// NAME.bak-TIMESTAMP and returns those names.
+func (a *Authority) WriteServerFilesTo(ctx context.Context, name, dir string, force bool) (backups []string, err error) {
 	files, err := a.ServerFiles(ctx, name)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return fmt.Errorf("resolving %s: %w", dir, err)
+		return nil, fmt.Errorf("resolving %s: %w", dir, err)
+	}
+	foreign, err := foreignFiles(abs, files)
+	if err != nil {
+		return nil, err
+	}
+	if len(foreign) > 0 && !force {
+		return nil, changedError(abs, foreign)
 	}
 	if err := os.MkdirAll(abs, 0o755); err != nil {
-		return fmt.Errorf("creating %s: %w", abs, err)
+		return nil, fmt.Errorf("creating %s: %w", abs, err)
 	}
+	if backups, err = backupFiles(abs, foreign, a.now()); err != nil {
+		return backups, err
+	}
+	return backups, a.writeServerFiles(ctx, name, abs, files)
+}
+
+func (a *Authority) writeServerFiles(ctx context.Context, name, abs string, files map[string][]byte) error {
 	for _, n := range ServerFileNames {
 		mode := safefile.PublicMode
 		if n == "server.key" || n == "ta.key" {
@@ -128,6 +151,9 @@ func (a *Authority) WriteServerFiles(ctx context.Context, name, dir string) erro
 		if err := safefile.WriteFile(filepath.Join(abs, n), files[n], mode); err != nil {
 			return err
 		}
+	}
+	if err := writeManifest(abs, name, files, a.now()); err != nil {
+		return err
 	}
 	return a.db.WithTx(ctx, func(q *store.Queries) error {
 		if err := q.RecordServerOutput(ctx, store.ServerOutput{Server: name, Host: a.opts.Hostname, Dir: abs, WrittenAt: a.now()}); err != nil {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"path/filepath"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -45,13 +46,19 @@ from one to the next.`,
 	add.Flags().StringVar(&req.Subnet, "subnet", authority.DefaultSubnet, "the clients' address pool (IPv4 CIDR)")
 
 	var out string
+	var force bool
 	files := &cobra.Command{
 		Use:   "files NAME --out DIR",
 		Short: "Write everything a server needs: server.conf, ca.crt, server.crt, server.key, ta.key, crl.pem",
 		Long: `server files writes the server's files into DIR, ready for /etc/openvpn/server on
 Debian (systemctl enable --now openvpn-server@server). vpnkeys remembers DIR and
-rewrites its crl.pem on every revocation made on this machine.`,
-		Example: "  vpnkeys server files dc1 --out /etc/openvpn/server",
+rewrites its crl.pem on every revocation made on this machine.
+
+It records what it wrote in DIR/.vpnkeys-files (a SHA-256 per file) and
+refuses to replace a file it did not write, or one edited since (a
+hand-tuned server.conf), unless --force; forced, it keeps each such file as
+FILE.bak-TIMESTAMP with its mode. crl.pem is always vpnkeys' own.`,
+		Example: "  vpnkeys server files dc1 --out /etc/openvpn/server\n  vpnkeys server files dc1 --out /etc/openvpn/server --force   # after editing server.conf by hand",
 		Args:    exactArgs(1, "one server NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
@@ -62,7 +69,11 @@ rewrites its crl.pem on every revocation made on this machine.`,
 			if err != nil {
 				return err
 			}
-			if err := a.WriteServerFiles(ctx, args[0], out); err != nil {
+			baks, err := a.WriteServerFilesTo(ctx, args[0], out, force)
+			for _, b := range baks {
+				fmt.Fprintf(app.stdio.Out, "kept the previous file as %s\n", filepath.Join(out, b))
+			}
+			if err != nil {
 				return err
 			}
 			fmt.Fprintf(app.stdio.Out, "server %s: files written to %s\n", args[0], out)
@@ -70,6 +81,7 @@ rewrites its crl.pem on every revocation made on this machine.`,
 		},
 	}
 	files.Flags().StringVar(&out, "out", "", "folder to write into")
+	files.Flags().BoolVar(&force, "force", false, "replace files vpnkeys did not write (or that changed since), keeping each as FILE.bak-TIME")
 
 	list := &cobra.Command{
 		Use:   "list",
