@@ -59,6 +59,22 @@ func (app *app) initCA(ctx context.Context, f initFlags) error {
 	if f.days <= 0 {
 		return usagef("--ca-days must be positive")
 	}
+	// On a fresh data folder the passphrase comes first, so that a missing
+	// or refused one leaves no folder and no database behind.
+	var pass pki.Passphrase
+	getPass := func() error {
+		if f.noPassphrase || pass != nil {
+			return nil
+		}
+		pass, err = app.passphrase(true)
+		return err
+	}
+	defer func() { pass.Wipe() }()
+	if app.freshData() {
+		if err := getPass(); err != nil {
+			return err
+		}
+	}
 	a, err := app.open(ctx)
 	if err != nil {
 		return err
@@ -68,12 +84,8 @@ func (app *app) initCA(ctx context.Context, f initFlags) error {
 	} else if ok {
 		return authority.ErrInitialized
 	}
-	var pass pki.Passphrase
-	if !f.noPassphrase {
-		if pass, err = app.passphrase(true); err != nil {
-			return err
-		}
-		defer pass.Wipe()
+	if err := getPass(); err != nil {
+		return err
 	}
 	return a.Init(ctx, authority.InitRequest{Algo: algo, CommonName: f.cn, Days: f.days, Passphrase: pass, NoPassphrase: f.noPassphrase})
 }
