@@ -14,4 +14,6 @@ func (app *app) addCommands(root *cobra.Command) {
 		panic("cli: no command " + name)
 	}
 	_ = child
+	app.publicURLFlag(root)
+	root.AddCommand(app.settingsCommand())
 }

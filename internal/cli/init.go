@@ -16,9 +16,11 @@ type initFlags struct {
 	cn           string
 	days         int
 	noPassphrase bool
+	cmd          *cobra.Command // for the settings given as flags, kept at init
 }
 
 func (f *initFlags) register(cmd *cobra.Command) {
+	f.cmd = cmd
 	cmd.Flags().StringVar(&f.algo, "algo", "p256", "CA key algorithm: p256, p384, ed25519, rsa2048, rsa3072, rsa4096")
 	cmd.Flags().StringVar(&f.cn, "cn", "", "CA common name (default \"COMPANY VPN CA\" or \"vpnkeys CA\")")
 	cmd.Flags().IntVar(&f.days, "ca-days", pki.DefaultCADays, "CA lifetime in days")
@@ -87,7 +89,13 @@ func (app *app) initCA(ctx context.Context, f initFlags) error {
 	if err := getPass(); err != nil {
 		return err
 	}
-	return a.Init(ctx, authority.InitRequest{Algo: algo, CommonName: f.cn, Days: f.days, Passphrase: pass, NoPassphrase: f.noPassphrase})
+	if err := a.Init(ctx, authority.InitRequest{Algo: algo, CommonName: f.cn, Days: f.days, Passphrase: pass, NoPassphrase: f.noPassphrase}); err != nil {
+		return err
+	}
+	if f.cmd == nil {
+		return nil
+	}
+	return app.keepSettings(ctx, f.cmd)
 }
 
 // dsnShown names the database without credentials.

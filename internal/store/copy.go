@@ -21,6 +21,7 @@ var copyTables = []struct {
 	{"links", "token_hash, user_name, serial, created_at, expires_at, opened_at, used_at, used_from", "token_hash"},
 	{"api_tokens", "name, token_hash, created_at, revoked_at, last_used", "name"},
 	{"admins", "name, password_hash, created_at", "name"},
+	{"settings", "key, value, updated_at", "key"},
 	{"audit", "at, actor, source, action, target, detail", "id"},
 }
 
