@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
 
@@ -79,7 +78,7 @@ func (a *Authority) SetAdmin(ctx context.Context, name, password string) error {
 	if err := account.ValidName(name); err != nil {
 		return fmt.Errorf("admin %w", err)
 	}
-	if utf8.RuneCountInString(password) < 12 {
+	if !StrongEnough(password) {
 		return fmt.Errorf("%w: %w", account.ErrInvalid, ErrWeakPassword)
 	}
 	h, err := hashPassword(password)
