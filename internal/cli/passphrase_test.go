@@ -68,7 +68,7 @@ func TestNewPassphrase(t *testing.T) {
 	})
 	t.Run("fail/terminal three typos", func(t *testing.T) {
 		ctl, tty := openPTY(t)
-		ctl.Write([]byte("long enough pass 1\nlong enough pass 2\nabc\nshort\nlong enough pass 3\nlong enough pass 4\n"))
+		ctl.Write([]byte("long enough pass 1\nlong enough pass 2\nabc\nlong enough pass 3\nlong enough pass 4\n"))
 		data := filepath.Join(t.TempDir(), "data")
 		var out, errb bytes.Buffer
 		code := Run(context.Background(), []string{"--data", data, "init"}, Stdio{In: tty, Out: &out, Err: &errb})
