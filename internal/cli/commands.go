@@ -13,7 +13,9 @@ func (app *app) addCommands(root *cobra.Command) {
 		}
 		panic("cli: no command " + name)
 	}
-	_ = child
+	child("server").AddCommand(app.serverSetCommand(), app.serverRemoveCommand())
+	child("admin").AddCommand(app.adminListCommand())
+	root.AddCommand(app.removeCommand())
 	app.publicURLFlag(root)
 	root.AddCommand(app.settingsCommand())
 }

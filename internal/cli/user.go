@@ -13,7 +13,6 @@ import (
 
 	"github.com/vpnkeys/vpnkeys/internal/authority"
 	"github.com/vpnkeys/vpnkeys/internal/ovpn"
-	"github.com/vpnkeys/vpnkeys/internal/pki"
 	"github.com/vpnkeys/vpnkeys/internal/store"
 )
 
@@ -250,7 +249,7 @@ from then on.`,
 		Example: "  vpnkeys revoke alice\n  vpnkeys revoke bob --reason key-compromise",
 		Args:    minArgs(1, "USER: name at least one user"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := pki.ParseReason(reason)
+			r, err := parseUserReason(reason)
 			if err != nil {
 				return err
 			}
@@ -271,7 +270,7 @@ from then on.`,
 			return errors.Join(errs...)
 		},
 	}
-	cmd.Flags().StringVar(&reason, "reason", "", "reason: unspecified, key-compromise, affiliation-changed, superseded, cessation-of-operation, privilege-withdrawn")
+	cmd.Flags().StringVar(&reason, "reason", "", reasonHelp())
 	return cmd
 }
 
