@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/vpnkeys/vpnkeys/internal/account"
 	"github.com/vpnkeys/vpnkeys/internal/ovpn"
@@ -17,11 +18,15 @@ import (
 // every profile issued afterwards would list no server.
 var ErrLastServer = errors.New("the last server cannot be removed while users have active certificates: add its replacement first")
 
-// ServerChange edits a registered server; empty fields keep their value.
+// ServerChange edits a registered server; empty fields keep their value,
+// and a nil pushed list or domain keeps it (an empty one clears it).
 type ServerChange struct {
-	Name   string
-	Remote string // HOST:PORT[/udp|/tcp]
-	Subnet string
+	Name       string
+	Remote     string // HOST:PORT[/udp|/tcp]
+	Subnet     string
+	PushRoutes *[]string
+	DNS        *[]string
+	Domain     *string
 }
 
 // SetServer changes a server's remote (host, port, protocol) or subnet.
@@ -54,6 +59,9 @@ func (a *Authority) SetServer(ctx context.Context, c ServerChange) (store.Server
 			}
 			s.Subnet = c.Subnet
 			detail["subnet"] = c.Subnet
+		}
+		if err := changePush(&s, c, detail); err != nil {
+			return err
 		}
 		if err := q.UpdateServer(ctx, s); err != nil {
 			return err
@@ -178,4 +186,36 @@ func (a *Authority) RemoveUser(ctx context.Context, name, bundleDir string, reas
 // Admins lists the web admins and their live sessions.
 func (a *Authority) Admins(ctx context.Context) ([]store.AdminInfo, error) {
 	return a.db.Q().ListAdmins(ctx, a.now().Unix())
+}
+
+// PushOf reads what s pushes to its clients.
+func PushOf(s store.Server) ovpn.Push {
+	return ovpn.Push{Routes: strings.Fields(s.PushRoutes), DNS: strings.Fields(s.DNS), Domain: s.Domain}
+}
+
+// setPush stores p in s.
+func setPush(s *store.Server, p ovpn.Push) {
+	s.PushRoutes, s.DNS, s.Domain = strings.Join(p.Routes, " "), strings.Join(p.DNS, " "), p.Domain
+}
+
+// changePush applies c's pushed routes, DNS servers and domain to s.
+func changePush(s *store.Server, c ServerChange, detail map[string]any) error {
+	p := PushOf(*s)
+	if c.PushRoutes != nil {
+		p.Routes = *c.PushRoutes
+		detail["push_routes"] = p.Routes
+	}
+	if c.DNS != nil {
+		p.DNS = *c.DNS
+		detail["dns"] = p.DNS
+	}
+	if c.Domain != nil {
+		p.Domain = *c.Domain
+		detail["domain"] = p.Domain
+	}
+	if err := p.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", account.ErrInvalid, err)
+	}
+	setPush(s, p)
+	return nil
 }

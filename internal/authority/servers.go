@@ -23,6 +23,7 @@ type ServerRequest struct {
 	Name   string
 	Remote string // HOST:PORT[/udp|/tcp]
 	Subnet string // CIDR of the client address pool; DefaultSubnet if empty
+	Push   ovpn.Push
 }
 
 // AddServer registers a server. Profiles issued afterwards list it.
@@ -40,10 +41,14 @@ func (a *Authority) AddServer(ctx context.Context, r ServerRequest) (store.Serve
 	if _, _, err := ovpn.ParseSubnet(r.Subnet); err != nil {
 		return store.Server{}, fmt.Errorf("%w: %w", account.ErrInvalid, err)
 	}
+	if err := r.Push.Validate(); err != nil {
+		return store.Server{}, fmt.Errorf("%w: %w", account.ErrInvalid, err)
+	}
 	if _, err := a.db.Q().GetCA(ctx); errors.Is(err, store.ErrNotFound) {
 		return store.Server{}, ErrNotInitialized
 	}
 	s := store.Server{Name: r.Name, Host: rem.Host, Port: rem.Port, Proto: rem.Proto, Subnet: r.Subnet, CreatedAt: a.now()}
+	setPush(&s, r.Push)
 	err = a.db.WithTx(ctx, func(q *store.Queries) error {
 		if err := q.InsertServer(ctx, s); err != nil {
 			if errors.Is(err, store.ErrExists) {
@@ -90,7 +95,7 @@ func (a *Authority) ServerFiles(ctx context.Context, name string) (map[string][]
 	conf, err := ovpn.RenderServerConfig(a.opts.Templates, ovpn.ServerData{
 		Name: srv.Name, Remote: ovpn.Remote{Host: srv.Host, Port: srv.Port, Proto: srv.Proto},
 		Network: network, Netmask: netmask,
-	})
+	}.WithPush(PushOf(srv)))
 	if err != nil {
 		return nil, err
 	}

@@ -22,7 +22,7 @@ func (app *app) serverCommand() *cobra.Command {
 		Long: `server add registers a server. Every profile issued afterwards lists all
 registered servers as remotes, in the order they were added, and fails over
 from one to the next.`,
-		Example: "  vpnkeys server add dc1 --remote vpn1.example.com:1194/udp\n  vpnkeys server add dc2 --remote 203.0.113.7:443/tcp --subnet 10.9.0.0/24",
+		Example: "  vpnkeys server add dc1 --remote vpn1.example.com:1194/udp\n  vpnkeys server add dc2 --remote 203.0.113.7:443/tcp --subnet 10.9.0.0/24\n  vpnkeys server add dc3 --remote vpn3.example.com --push-route 10.1.0.0/16 --push-route 10.2.0.0/16 --dns 10.1.0.53 --domain corp.example.com",
 		Args:    exactArgs(1, "one server NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if req.Remote == "" {
@@ -44,6 +44,7 @@ from one to the next.`,
 	}
 	add.Flags().StringVar(&req.Remote, "remote", "", "where clients reach it: HOST:PORT[/udp|/tcp]")
 	add.Flags().StringVar(&req.Subnet, "subnet", authority.DefaultSubnet, "the clients' address pool (IPv4 CIDR)")
+	pushFlags(add, &req.Push)
 
 	var out string
 	var force bool

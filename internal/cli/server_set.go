@@ -2,28 +2,45 @@ package cli
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/vpnkeys/vpnkeys/internal/authority"
+	"github.com/vpnkeys/vpnkeys/internal/ovpn"
 )
 
 func (app *app) serverSetCommand() *cobra.Command {
 	var c authority.ServerChange
+	var push ovpn.Push
 	cmd := &cobra.Command{
-		Use:   "set NAME [--remote HOST:PORT[/udp|/tcp]] [--subnet CIDR]",
-		Short: "Change a server's remote (host, port, protocol) or subnet",
+		Use:   "set NAME [--remote HOST:PORT[/udp|/tcp]] [--subnet CIDR] [--push-route CIDR]... [--dns IP]... [--domain D]",
+		Short: "Change a server's remote (host, port, protocol), subnet, pushed routes or DNS",
 		Long: `server set changes a registered server. Profiles written afterwards carry the
 change; rewrite the server's files (vpnkeys server files NAME --out DIR) and
-the users' bundles (vpnkeys add USER...) for it to reach them.`,
-		Example: "  vpnkeys server set dc1 --remote vpn1.example.com:443/tcp\n  vpnkeys server set dc2 --subnet 10.9.0.0/24",
+the users' bundles (vpnkeys add USER...) for it to reach them.
+
+--push-route and --dns replace the whole list when given (give them once with
+"" to push none); --domain "" pushes no domain.`,
+		Example: "  vpnkeys server set dc1 --remote vpn1.example.com:443/tcp\n  vpnkeys server set dc2 --subnet 10.9.0.0/24\n  vpnkeys server set dc1 --push-route 10.1.0.0/16 --dns 10.1.0.53 --domain corp.example.com",
 		Args:    exactArgs(1, "one server NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c.Name = args[0]
-			if c.Remote == "" && c.Subnet == "" {
-				return usagef("nothing to change: give --remote or --subnet")
+			fl := cmd.Flags()
+			if fl.Changed("push-route") {
+				c.PushRoutes = &push.Routes
+			}
+			if fl.Changed("dns") {
+				c.DNS = &push.DNS
+			}
+			if fl.Changed("domain") {
+				c.Domain = &push.Domain
+			}
+			if c.Remote == "" && c.Subnet == "" && c.PushRoutes == nil && c.DNS == nil && c.Domain == nil {
+				return usagef("nothing to change: give --remote, --subnet, --push-route, --dns or --domain")
 			}
 			ctx := withActor(cmd.Context())
 			a, err := app.open(ctx)
@@ -41,6 +58,7 @@ the users' bundles (vpnkeys add USER...) for it to reach them.`,
 	}
 	cmd.Flags().StringVar(&c.Remote, "remote", "", "where clients reach it: HOST:PORT[/udp|/tcp]")
 	cmd.Flags().StringVar(&c.Subnet, "subnet", "", "the clients' address pool (IPv4 CIDR)")
+	pushFlags(cmd, &push)
 	return cmd
 }
 
@@ -155,3 +173,21 @@ func (app *app) adminListCommand() *cobra.Command {
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
+
+// pushFlags registers --push-route, --dns and --domain into p. An empty
+// value ("") is dropped, so --push-route "" clears the list in server set.
+func pushFlags(cmd *cobra.Command, p *ovpn.Push) {
+	cmd.Flags().StringArrayVar(&p.Routes, "push-route", nil, "route to push to clients, an IPv4 CIDR (repeatable)")
+	cmd.Flags().StringArrayVar(&p.DNS, "dns", nil, "DNS server to push to clients, an IP address (repeatable)")
+	cmd.Flags().StringVar(&p.Domain, "domain", "", "DNS search domain to push to clients")
+	prev := cmd.PreRunE
+	cmd.PreRunE = func(cmd *cobra.Command, args []string) error {
+		p.Routes, p.DNS = slices.DeleteFunc(p.Routes, isEmpty), slices.DeleteFunc(p.DNS, isEmpty)
+		if prev != nil {
+			return prev(cmd, args)
+		}
+		return nil
+	}
+}
+
+func isEmpty(s string) bool { return strings.TrimSpace(s) == "" }

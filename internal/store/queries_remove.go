@@ -8,8 +8,8 @@ import (
 // UpdateServer changes where clients reach a server and its address pool
 // (ErrNotFound when there is no such server).
 func (q *Queries) UpdateServer(ctx context.Context, s Server) error {
-	res, err := q.q.ExecContext(ctx, `UPDATE servers SET host = $1, port = $2, proto = $3, subnet = $4 WHERE name = $5`,
-		s.Host, s.Port, s.Proto, s.Subnet, s.Name)
+	res, err := q.q.ExecContext(ctx, `UPDATE servers SET host = $1, port = $2, proto = $3, subnet = $4, push_routes = $5, dns = $6, domain = $7 WHERE name = $8`,
+		s.Host, s.Port, s.Proto, s.Subnet, s.PushRoutes, s.DNS, s.Domain, s.Name)
 	if err != nil {
 		return fmt.Errorf("updating server %s: %w", s.Name, err)
 	}
