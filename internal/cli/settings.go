@@ -16,9 +16,11 @@ import (
 // uxState holds what the settings table, --public-url and the commands
 // added in files of their own need.
 type uxState struct {
-	publicURL string            // --public-url or VPNKEYS_PUBLIC_URL
-	certDays  int               // from the settings table; 0: the default
-	source    map[string]string // setting key -> where its value came from
+	publicURL string // --public-url or VPNKEYS_PUBLIC_URL
+	// defaultPublicURL is the last resort (serve: its own address).
+	defaultPublicURL string
+	certDays         int               // from the settings table; 0: the default
+	source           map[string]string // setting key -> where its value came from
 }
 
 // applySettings fills, from the settings table, every setting that no
@@ -53,6 +55,9 @@ func (app *app) applySettings(ctx context.Context) error {
 	}
 	if !given(authority.SettingPublicURL, app.cfg.PublicURL != "") {
 		app.cfg.PublicURL = stored[authority.SettingPublicURL]
+	}
+	if app.cfg.PublicURL == "" {
+		app.cfg.PublicURL = app.ux.defaultPublicURL
 	}
 	if !given(authority.SettingLinkTTL, app.cfg.LinkTTL.Duration != 0) && stored[authority.SettingLinkTTL] != "" {
 		app.cfg.LinkTTL.Duration, _ = time.ParseDuration(stored[authority.SettingLinkTTL])
