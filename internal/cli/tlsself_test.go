@@ -73,7 +73,7 @@ func TestSelfCertRenewal(t *testing.T) {
 func TestSelfHosts(t *testing.T) {
 	for _, tc := range []struct {
 		name, listen, url string
-		want             []string
+		want              []string
 	}{
 		{"ok/public URL and listen IP", "192.0.2.10", "https://vpn.example.com:8443", []string{"vpn.example.com", "192.0.2.10"}},
 		{"ok/same host once", "127.0.0.1", "https://127.0.0.1:8443", []string{"127.0.0.1"}},
