@@ -34,3 +34,5 @@ func hasRemote(servers []store.Server, remote string) bool {
 	}
 	return false
 }
+
+var errNoPublicURL = usagef("a link needs the public URL where employees reach 'vpnkeys serve': give --public-url https://vpn.example.com, set public_url in the config file, or keep it with 'vpnkeys settings set public_url URL'")
