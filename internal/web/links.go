@@ -44,7 +44,7 @@ func (s *Server) linkPage(w http.ResponseWriter, r *http.Request) {
 		who = v.User
 	}
 	pages.ExecuteTemplate(w, "link.html", map[string]any{
-		"Lang": v.Lang, "OS": v.OS, "Readme": v.Readme,
+		"Lang": v.Lang, "OS": v.OS, "Readme": unwrapReadme(v.Readme),
 		"Title":    fmt.Sprintf(t["title"], who),
 		"Once":     fmt.Sprintf(t["once"], v.ExpiresAt.Format("2006-01-02 15:04 MST")),
 		"Download": fmt.Sprintf(t["download"], v.User),

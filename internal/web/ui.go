@@ -149,11 +149,11 @@ func (s *Server) signedIn(next http.HandlerFunc) http.Handler {
 
 type loginData struct {
 	page
-	Next, Name string
+	Next, Name, Company string
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "login", loginData{page: page{Title: "Sign in"}, Next: safeNext(r.URL.Query().Get("next"))})
+	s.render(w, r, http.StatusOK, "login", loginData{page: page{Title: "Sign in"}, Next: safeNext(r.URL.Query().Get("next")), Company: s.auth.Company()})
 }
 
 // safeNext keeps redirects on this site.
@@ -194,7 +194,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.FormValue("next"))
 	ip := remoteIP(r)
 	byIP, byName := s.limiter.get("ip:"+ip), s.limiter.get("name:"+name)
-	data := loginData{page: page{Title: "Sign in"}, Next: next, Name: name}
+	data := loginData{page: page{Title: "Sign in"}, Next: next, Name: name, Company: s.auth.Company()}
 	if byIP.Tokens() < 1 || byName.Tokens() < 1 {
 		s.log.Warn("login refused: too many failures", "admin", name, "remote", ip)
 		data.Error = "Too many failed sign-ins. Wait a minute and try again."
