@@ -64,6 +64,7 @@ func Parse(r io.Reader) ([]Row, []RowError, error) {
 		return nil, nil, fmt.Errorf("%w: not UTF-8 text", ErrFile)
 	}
 	cr := csv.NewReader(bytes.NewReader(data))
+	cr.Comma = delimiter(data) // delimiter.go: ';' from European spreadsheets
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = false
 	header, err := cr.Read()
