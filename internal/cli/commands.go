@@ -18,4 +18,6 @@ func (app *app) addCommands(root *cobra.Command) {
 	root.AddCommand(app.removeCommand())
 	app.publicURLFlag(root)
 	root.AddCommand(app.settingsCommand())
+	// Made now rather than by Execute, so that guardParents covers it too.
+	root.InitDefaultCompletionCmd()
 }
