@@ -17,6 +17,13 @@ func (app *app) addCommands(root *cobra.Command) {
 	child("admin").AddCommand(app.adminListCommand())
 	root.AddCommand(app.removeCommand())
 	app.publicURLFlag(root)
+	setup := root.PersistentPreRunE
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if err := setup(cmd, args); err != nil {
+			return err
+		}
+		return app.checkPublicURL() // before anything is opened or created
+	}
 	root.AddCommand(app.settingsCommand())
 	// Made now rather than by Execute, so that guardParents covers it too.
 	root.InitDefaultCompletionCmd()

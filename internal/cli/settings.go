@@ -41,10 +41,10 @@ func (app *app) applySettings(ctx context.Context) error {
 		}
 		return false
 	}
+	if err := app.checkPublicURL(); err != nil {
+		return err
+	}
 	if app.ux.publicURL != "" {
-		if err := authority.ValidSetting(authority.SettingPublicURL, app.ux.publicURL); err != nil {
-			return usageError{fmt.Errorf("--public-url: %w", err)}
-		}
 		app.cfg.PublicURL = app.ux.publicURL
 	}
 	if !given(authority.SettingCompany, app.company != "") {
@@ -164,4 +164,15 @@ func dash(s string) string {
 func (app *app) publicURLFlag(root *cobra.Command) {
 	root.PersistentFlags().StringVar(&app.ux.publicURL, "public-url", os.Getenv("VPNKEYS_PUBLIC_URL"),
 		"where employees reach the link pages, e.g. https://vpn.example.com (env VPNKEYS_PUBLIC_URL; kept by init)")
+}
+
+// checkPublicURL refuses a malformed --public-url (or VPNKEYS_PUBLIC_URL).
+func (app *app) checkPublicURL() error {
+	if app.ux.publicURL == "" {
+		return nil
+	}
+	if err := authority.ValidSetting(authority.SettingPublicURL, app.ux.publicURL); err != nil {
+		return usageError{fmt.Errorf("--public-url: %w", err)}
+	}
+	return nil
 }

@@ -53,6 +53,16 @@ func TestSettingsKept(t *testing.T) {
 			}
 		})
 	}
+	t.Run("fail/bad public url at init changes nothing", func(t *testing.T) {
+		fresh := filepath.Join(t.TempDir(), "data")
+		r := run(t, nil, "--data", fresh, "--passphrase-file", pf, "--public-url", "vpn.example.com", "init")
+		if r.code != 2 || !strings.Contains(r.err, "public_url must be") {
+			t.Fatalf("got %+v, want exit 2", r)
+		}
+		if _, err := os.Stat(fresh); !os.IsNotExist(err) {
+			t.Fatalf("data folder: got %v, want none", err)
+		}
+	})
 	t.Run("ok/set", func(t *testing.T) {
 		if r := run(t, nil, append(base, "settings", "set", "link_ttl", "24h")...); r.code != 0 {
 			t.Fatalf("settings set: %+v", r)
