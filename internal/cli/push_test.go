@@ -19,6 +19,9 @@ func TestServerPush(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("server add: %+v", r)
 	}
+	if r := cli("server", "list"); !strings.Contains(r.out, "routes 10.1.0.0/16,192.168.10.0/24; dns 10.1.0.53; domain corp.example.com") {
+		t.Fatalf("server list: got %q, want the pushes", r.out)
+	}
 	conf := func(extra ...string) string {
 		t.Helper()
 		dir := t.TempDir()

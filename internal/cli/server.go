@@ -98,9 +98,9 @@ FILE.bak-TIMESTAMP with its mode. crl.pem is always vpnkeys' own.`,
 				return err
 			}
 			tw := tabwriter.NewWriter(app.stdio.Out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tREMOTE\tSUBNET")
+			fmt.Fprintln(tw, "NAME\tREMOTE\tSUBNET\tPUSHES")
 			for _, s := range servers {
-				fmt.Fprintf(tw, "%s\t%s:%d/%s\t%s\n", s.Name, s.Host, s.Port, s.Proto, s.Subnet)
+				fmt.Fprintf(tw, "%s\t%s:%d/%s\t%s\t%s\n", s.Name, s.Host, s.Port, s.Proto, s.Subnet, pushSummary(authority.PushOf(s)))
 			}
 			return tw.Flush()
 		},

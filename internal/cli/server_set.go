@@ -191,3 +191,21 @@ func pushFlags(cmd *cobra.Command, p *ovpn.Push) {
 }
 
 func isEmpty(s string) bool { return strings.TrimSpace(s) == "" }
+
+// pushSummary is a server's pushes on one line for server list.
+func pushSummary(p ovpn.Push) string {
+	var parts []string
+	if len(p.Routes) > 0 {
+		parts = append(parts, "routes "+strings.Join(p.Routes, ","))
+	}
+	if len(p.DNS) > 0 {
+		parts = append(parts, "dns "+strings.Join(p.DNS, ","))
+	}
+	if p.Domain != "" {
+		parts = append(parts, "domain "+p.Domain)
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, "; ")
+}
