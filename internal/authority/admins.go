@@ -11,7 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
 
@@ -132,7 +131,7 @@ func (a *Authority) SetAdmin(ctx context.Context, name, password string) error {
 	if err := account.ValidName(name); err != nil {
 		return fmt.Errorf("admin %w", err)
 	}
-	if utf8.RuneCountInString(password) < 12 {
+	if !StrongEnough(password) {
 		return fmt.Errorf("%w: %w", account.ErrInvalid, ErrWeakPassword)
 	}
 	var h string

@@ -141,3 +141,6 @@ func ctxDone(ctx context.Context) error { return context.Cause(ctx) }
 
 // Contact is whom employees should ask, as configured.
 func (a *Authority) Contact() string { return a.opts.Contact }
+
+// Company is the company name profiles, readmes and pages show.
+func (a *Authority) Company() string { return a.opts.Company }

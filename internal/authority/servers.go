@@ -24,6 +24,7 @@ type ServerRequest struct {
 	Name   string
 	Remote string // HOST:PORT[/udp|/tcp]
 	Subnet string // CIDR of the client address pool; DefaultSubnet if empty
+	Push   ovpn.Push
 }
 
 // AddServer registers a server. Profiles issued afterwards list it.
@@ -41,10 +42,14 @@ func (a *Authority) AddServer(ctx context.Context, r ServerRequest) (store.Serve
 	if _, _, err := ovpn.ParseSubnet(r.Subnet); err != nil {
 		return store.Server{}, fmt.Errorf("%w: %w", account.ErrInvalid, err)
 	}
+	if err := r.Push.Validate(); err != nil {
+		return store.Server{}, fmt.Errorf("%w: %w", account.ErrInvalid, err)
+	}
 	if _, err := a.db.Q().GetCA(ctx); errors.Is(err, store.ErrNotFound) {
 		return store.Server{}, ErrNotInitialized
 	}
 	s := store.Server{Name: r.Name, Host: rem.Host, Port: rem.Port, Proto: rem.Proto, Subnet: r.Subnet, CreatedAt: a.now()}
+	setPush(&s, r.Push)
 	err = a.withRetry(ctx, func(q *store.Queries) error {
 		if err := q.InsertServer(ctx, s); err != nil {
 			if errors.Is(err, store.ErrExists) {
@@ -92,7 +97,7 @@ func (a *Authority) ServerFiles(ctx context.Context, name string) ([]bundle.File
 	conf, err := ovpn.RenderServerConfig(a.opts.Templates, ovpn.ServerData{
 		Name: srv.Name, Remote: ovpn.Remote{Host: srv.Host, Port: srv.Port, Proto: srv.Proto},
 		Network: network, Netmask: netmask,
-	})
+	}.WithPush(PushOf(srv)))
 	if err != nil {
 		return nil, err
 	}
@@ -134,29 +139,54 @@ func (a *Authority) ServerArchive(ctx context.Context, name string) (Download, e
 // made 0755 when vpnkeys creates it: OpenVPN re-reads crl.pem as user
 // nobody after dropping privileges; the keys inside are 0600.
 func (a *Authority) WriteServerFiles(ctx context.Context, name, dir string) error {
+	_, err := a.WriteServerFilesTo(ctx, name, dir, false)
+	return err
+}
+
+// WriteServerFilesTo is WriteServerFiles that refuses (ErrFilesChanged,
+// nothing written) to replace files vpnkeys did not write there or that
+// changed since, unless force; forced, it keeps each such file as
+// NAME.bak-TIMESTAMP and returns those names.
+func (a *Authority) WriteServerFilesTo(ctx context.Context, name, dir string, force bool) (backups []string, err error) {
 	files, err := a.ServerFiles(ctx, name)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return fmt.Errorf("resolving %s: %w", dir, err)
+		return nil, fmt.Errorf("resolving %s: %w", dir, err)
+	}
+	foreign, err := foreignFiles(abs, files)
+	if err != nil {
+		return nil, err
+	}
+	if len(foreign) > 0 && !force {
+		return nil, changedError(abs, foreign)
 	}
 	if err := safefile.MkdirAllMode(abs, serverDirMode); err != nil {
-		return err
+		return nil, err
 	}
+	if backups, err = backupFiles(abs, foreign, a.now()); err != nil {
+		return backups, err
+	}
+	return backups, a.writeServerFiles(ctx, name, abs, files)
+}
+
+func (a *Authority) writeServerFiles(ctx context.Context, name, abs string, files []bundle.File) error {
 	for _, f := range files {
 		if err := safefile.WriteFile(filepath.Join(abs, f.Name), f.Data, f.Mode); err != nil {
 			return err
 		}
 	}
-	err = a.withRetry(ctx, func(q *store.Queries) error {
+	if err := writeManifest(abs, name, files, a.now()); err != nil {
+		return err
+	}
+	return a.withRetry(ctx, func(q *store.Queries) error {
 		if err := q.RecordServerOutput(ctx, store.ServerOutput{Server: name, Host: a.opts.Hostname, Dir: abs, WrittenAt: a.now()}); err != nil {
 			return err
 		}
 		return a.audit(ctx, q, "server.files", name, map[string]any{"dir": abs, "host": a.opts.Hostname})
 	})
-	return err
 }
 
 // CheckServerDir tells whether OpenVPN, running as nobody after dropping

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"text/template"
 	"unicode/utf8"
+
+	"github.com/vpnkeys/vpnkeys/internal/ovpn"
 )
 
 //go:embed templates
@@ -116,6 +118,11 @@ func (t *Templates) loadDir(dir string) error {
 				}
 			}
 		case !e.Type().IsRegular():
+			continue
+		case name == ovpn.ServerTemplateName:
+			// server.conf.tmpl is the servers' template, rendered with a
+			// server's data by ovpn.RenderServerConfig; as a bundle file
+			// it would break every bundle (no .Name in bundle.Data).
 			continue
 		case name == ProfileTemplate:
 			if t.profile, err = parse(dfs, name); err != nil {

@@ -54,6 +54,8 @@ func exitCode(err error) int {
 		errors.Is(err, authority.ErrNoMail),
 		errors.Is(err, authority.ErrNoEmail),
 		errors.Is(err, authority.ErrNoAdmin),
+		errors.Is(err, authority.ErrFilesChanged),
+		errors.Is(err, authority.ErrLastServer),
 		errors.As(err, new(easyrsa.ProblemsError)):
 		return exitUsage
 	case errors.Is(err, errCanceled):

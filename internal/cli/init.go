@@ -16,9 +16,11 @@ type initFlags struct {
 	cn           string
 	days         int
 	noPassphrase bool
+	cmd          *cobra.Command // for the settings given as flags, kept at init
 }
 
 func (f *initFlags) register(cmd *cobra.Command) {
+	f.cmd = cmd
 	cmd.Flags().StringVar(&f.algo, "algo", "p256", "CA key algorithm: p256, p384, ed25519, rsa2048, rsa3072, rsa4096")
 	cmd.Flags().StringVar(&f.cn, "cn", "", "CA common name (default \"COMPANY VPN CA\" or \"vpnkeys CA\")")
 	cmd.Flags().IntVar(&f.days, "ca-days", pki.DefaultCADays, "CA lifetime in days")
@@ -59,6 +61,22 @@ func (app *app) initCA(ctx context.Context, f initFlags) error {
 	if f.days <= 0 {
 		return usagef("--ca-days must be positive")
 	}
+	// On a fresh data folder the passphrase comes first, so that a missing
+	// or refused one leaves no folder and no database behind.
+	var pass pki.Passphrase
+	getPass := func() error {
+		if f.noPassphrase || pass != nil {
+			return nil
+		}
+		pass, err = app.passphrase(true)
+		return err
+	}
+	defer func() { pass.Wipe() }()
+	if app.freshData() {
+		if err := getPass(); err != nil {
+			return err
+		}
+	}
 	a, err := app.open(ctx)
 	if err != nil {
 		return err
@@ -68,14 +86,16 @@ func (app *app) initCA(ctx context.Context, f initFlags) error {
 	} else if ok {
 		return authority.ErrInitialized
 	}
-	var pass pki.Passphrase
-	if !f.noPassphrase {
-		if pass, err = app.passphrase(true); err != nil {
-			return err
-		}
-		defer pass.Wipe()
+	if err := getPass(); err != nil {
+		return err
 	}
-	return a.Init(ctx, authority.InitRequest{Algo: algo, CommonName: f.cn, Days: f.days, Passphrase: pass, NoPassphrase: f.noPassphrase})
+	if err := a.Init(ctx, authority.InitRequest{Algo: algo, CommonName: f.cn, Days: f.days, Passphrase: pass, NoPassphrase: f.noPassphrase}); err != nil {
+		return err
+	}
+	if f.cmd == nil {
+		return nil
+	}
+	return app.keepSettings(ctx, f.cmd)
 }
 
 // dsnShown names the database without credentials.

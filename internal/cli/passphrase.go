@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/vpnkeys/vpnkeys/internal/authority"
 	"github.com/vpnkeys/vpnkeys/internal/pki"
 )
 
@@ -20,9 +21,11 @@ const EnvPassphrase = "VPNKEYS_CA_PASSPHRASE"
 var errNoPassphrase = errors.New("no CA passphrase: give --passphrase-file FILE or set " + EnvPassphrase + ", or run on a terminal")
 
 // passphrase reads the CA passphrase from --passphrase-file, the
-// environment or the terminal, in that order. confirm asks twice on a
-// terminal (for a new CA).
-func (app *app) passphrase(confirm bool) (pki.Passphrase, error) {
+// environment or the terminal, in that order. isNew is for a new CA: the
+// passphrase must pass authority.StrongEnough (the rule admin passwords
+// follow), and on a terminal it is asked as a new one, twice, with up to
+// three tries for a typo or a weak one.
+func (app *app) passphrase(isNew bool) (pki.Passphrase, error) {
 	if app.passFile != "" {
 		b, err := os.ReadFile(app.passFile)
 		if err != nil {
@@ -32,33 +35,63 @@ func (app *app) passphrase(confirm bool) (pki.Passphrase, error) {
 		if len(b) == 0 {
 			return nil, fmt.Errorf("%w: passphrase file %s is empty", pki.ErrInvalid, app.passFile)
 		}
+		if isNew && !authority.StrongEnough(string(b)) {
+			return nil, fmt.Errorf("%w in passphrase file %s", errWeakPassphrase, app.passFile)
+		}
 		return pki.Passphrase(b), nil
 	}
 	if v, ok := os.LookupEnv(EnvPassphrase); ok && v != "" {
+		if isNew && !authority.StrongEnough(v) {
+			return nil, fmt.Errorf("%w in %s", errWeakPassphrase, EnvPassphrase)
+		}
 		return pki.Passphrase(v), nil
 	}
 	f, ok := app.stdio.In.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return nil, errNoPassphrase
 	}
-	p, err := readHidden(f, app.stdio.Err, "CA passphrase: ")
-	if err != nil {
-		return nil, err
+	if !isNew {
+		p, err := readHidden(f, app.stdio.Err, "CA passphrase: ")
+		if err == nil && len(p) == 0 {
+			err = fmt.Errorf("%w: empty passphrase", pki.ErrInvalid)
+		}
+		return p, err
 	}
-	if len(p) == 0 {
-		return nil, fmt.Errorf("%w: empty passphrase (use --no-passphrase for a CA without one)", pki.ErrInvalid)
-	}
-	if confirm {
-		again, err := readHidden(f, app.stdio.Err, "Again: ")
-		if err != nil {
+	return newPassphrase(f, app.stdio.Err)
+}
+
+var errWeakPassphrase = fmt.Errorf("%w: CA passphrase too short: use at least %d characters (or --no-passphrase for a throwaway CA)",
+	pki.ErrInvalid, authority.MinSecretChars)
+
+// newPassphrase asks for a new CA passphrase and its repetition on a
+// terminal, up to three times.
+func newPassphrase(f *os.File, prompt io.Writer) (pki.Passphrase, error) {
+	var err error
+	for range 3 {
+		var p, again pki.Passphrase
+		if p, err = readHidden(f, prompt, "New CA passphrase: "); err != nil {
 			return nil, err
 		}
-		if !bytes.Equal(p, again) {
-			return nil, fmt.Errorf("%w: the passphrases differ", pki.ErrInvalid)
+		if !authority.StrongEnough(string(p)) {
+			err = errWeakPassphrase
+			fmt.Fprintf(prompt, "Too short: use at least %d characters.\n", authority.MinSecretChars)
+			p.Wipe()
+			continue
 		}
-		pki.Passphrase(again).Wipe()
+		if again, err = readHidden(f, prompt, "Repeat the new CA passphrase: "); err != nil {
+			p.Wipe()
+			return nil, err
+		}
+		same := bytes.Equal(p, again)
+		again.Wipe()
+		if same {
+			return p, nil
+		}
+		p.Wipe()
+		err = fmt.Errorf("%w: the passphrases differ", pki.ErrInvalid)
+		fmt.Fprintln(prompt, "The passphrases differ; try again.")
 	}
-	return p, nil
+	return nil, err
 }
 
 func readHidden(f *os.File, prompt io.Writer, label string) (pki.Passphrase, error) {

@@ -44,6 +44,7 @@ type app struct {
 	db      *store.DB
 	auth    *authority.Authority
 	observe func(op string, took time.Duration, err error) // set by serve, for metrics
+	ux      uxState                                        // settings.go
 }
 
 // Run runs vpnkeys with args and returns the exit code.
@@ -130,6 +131,8 @@ State lives in an SQLite database in the data folder (--data, default
 		app.revokeCommand(), app.renewCommand(), app.crlCommand(), app.serverCommand(),
 		app.importCommand(), app.exportCommand(), app.serveCommand(), app.tokenCommand(), app.sendCommand(),
 		app.linkCommand(), app.auditCommand(), app.configCommand(), app.dbCommand(), app.adminCommand())
+	app.addCommands(root)
+	guardParents(root)
 	return root
 }
 
@@ -188,7 +191,10 @@ func (app *app) open(ctx context.Context) (*authority.Authority, error) {
 		return nil, err
 	}
 	app.db = db
-	app.auth = authority.New(db, authority.Options{
+	if err := app.applySettings(ctx); err != nil {
+		return nil, err
+	}
+	app.auth = authority.New(db, authority.Options{LeafDays: app.ux.certDays,
 		Logger: app.log, DataDir: app.dataDir, Templates: app.templates,
 		Company: app.company, Contact: app.contact,
 		PublicURL: app.cfg.PublicURL, LinkTTL: app.cfg.LinkTTL.Duration, Observe: app.observe,

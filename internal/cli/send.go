@@ -38,6 +38,9 @@ file's [smtp] section. If the mail fails, the link is printed so nothing is lost
 			if err != nil {
 				return err
 			}
+			if app.cfg.PublicURL == "" && !attach {
+				return errNoPublicURL
+			}
 			s, err := mail.NewSender(app.cfg.SMTP, app.log)
 			if err != nil {
 				return usageError{err}
@@ -67,13 +70,16 @@ func (app *app) linkCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:     "link USER",
 		Short:   "Print a one-time download link to hand over yourself",
-		Example: "  vpnkeys --config vpnkeys.toml link alice",
+		Example: "  vpnkeys --config vpnkeys.toml link alice\n  vpnkeys --public-url https://vpn.example.com link alice",
 		Args:    exactArgs(1, "one USER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := withActor(cmd.Context())
 			a, err := app.open(ctx)
 			if err != nil {
 				return err
+			}
+			if app.cfg.PublicURL == "" {
+				return errNoPublicURL
 			}
 			l, err := a.CreateLink(ctx, args[0], ttl)
 			if err != nil {

@@ -91,14 +91,15 @@ func (app *app) serve(cmd *cobra.Command, f serveFlags) error {
 	if useTLS {
 		scheme = "https"
 	}
-	if f.publicURL == "" {
-		f.publicURL = scheme + "://" + ln.Addr().String()
+	if f.publicURL != "" {
+		app.ux.publicURL = f.publicURL
 	}
-	app.cfg.PublicURL = f.publicURL
+	app.ux.defaultPublicURL = scheme + "://" + ln.Addr().String() // when no flag, config or setting gives one
 	a, err := app.unlocked(ctx)
 	if err != nil {
 		return err
 	}
+	f.publicURL = app.cfg.PublicURL
 	metrics.Watch(a)
 	go a.KeepCRL(ctx, f.crlSync)
 	var mailer authority.Mailer
@@ -119,26 +120,21 @@ func (app *app) serve(cmd *cobra.Command, f serveFlags) error {
 	}
 	run := func() error { return srv.Serve(ln) }
 	if useTLS {
-		var certPEM, keyPEM []byte
-		if f.self {
-			hosts := []string{host}
-			if host == "" || host == "0.0.0.0" || host == "::" {
-				hosts = []string{"localhost", "127.0.0.1"}
-			}
-			if certPEM, keyPEM, err = a.SelfTLS(hosts); err != nil {
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		if f.self { // tlsself.go: the public URL's host and the listen address, renewed while serving
+			hosts := selfHosts(host, f.publicURL)
+			sc, err := newSelfCert(func() ([]byte, []byte, error) { return a.SelfTLS(hosts) }, time.Now, app.log)
+			if err != nil {
 				return err
 			}
-		}
-		var pair tls.Certificate
-		if f.self {
-			pair, err = tls.X509KeyPair(certPEM, keyPEM)
+			srv.TLSConfig.GetCertificate = sc.GetCertificate
 		} else {
-			pair, err = tls.LoadX509KeyPair(f.cert, f.key)
+			pair, err := tls.LoadX509KeyPair(f.cert, f.key)
+			if err != nil {
+				return fmt.Errorf("loading TLS certificate: %w", err)
+			}
+			srv.TLSConfig.Certificates = []tls.Certificate{pair}
 		}
-		if err != nil {
-			return fmt.Errorf("loading TLS certificate: %w", err)
-		}
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
 		run = func() error { return srv.Serve(tls.NewListener(ln, srv.TLSConfig)) }
 	}
 	fmt.Fprintf(app.stdio.Out, "vpnkeys serving on %s://%s (links: %s/l/...)\n", scheme, ln.Addr(), f.publicURL)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"path/filepath"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -21,7 +22,7 @@ func (app *app) serverCommand() *cobra.Command {
 		Long: `server add registers a server. Every profile issued afterwards lists all
 registered servers as remotes, in the order they were added, and fails over
 from one to the next.`,
-		Example: "  vpnkeys server add dc1 --remote vpn1.example.com:1194/udp\n  vpnkeys server add dc2 --remote 203.0.113.7:443/tcp --subnet 10.9.0.0/24",
+		Example: "  vpnkeys server add dc1 --remote vpn1.example.com:1194/udp\n  vpnkeys server add dc2 --remote 203.0.113.7:443/tcp --subnet 10.9.0.0/24\n  vpnkeys server add dc3 --remote vpn3.example.com --push-route 10.1.0.0/16 --push-route 10.2.0.0/16 --dns 10.1.0.53 --domain corp.example.com",
 		Args:    exactArgs(1, "one server NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if req.Remote == "" {
@@ -43,15 +44,22 @@ from one to the next.`,
 	}
 	add.Flags().StringVar(&req.Remote, "remote", "", "where clients reach it: HOST:PORT[/udp|/tcp]")
 	add.Flags().StringVar(&req.Subnet, "subnet", authority.DefaultSubnet, "the clients' address pool (IPv4 CIDR)")
+	pushFlags(add, &req.Push)
 
 	var out string
+	var force bool
 	files := &cobra.Command{
 		Use:   "files NAME --out DIR",
 		Short: "Write everything a server needs: server.conf, ca.crt, server.crt, server.key, ta.key, crl.pem",
 		Long: `server files writes the server's files into DIR, ready for /etc/openvpn/server on
 Debian (systemctl enable --now openvpn-server@server). vpnkeys remembers DIR and
-rewrites its crl.pem on every revocation made on this machine.`,
-		Example: "  vpnkeys server files dc1 --out /etc/openvpn/server",
+rewrites its crl.pem on every revocation made on this machine.
+
+It records what it wrote in DIR/.vpnkeys-files (a SHA-256 per file) and
+refuses to replace a file it did not write, or one edited since (a
+hand-tuned server.conf), unless --force; forced, it keeps each such file as
+FILE.bak-TIMESTAMP with its mode. crl.pem is always vpnkeys' own.`,
+		Example: "  vpnkeys server files dc1 --out /etc/openvpn/server\n  vpnkeys server files dc1 --out /etc/openvpn/server --force   # after editing server.conf by hand",
 		Args:    exactArgs(1, "one server NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
@@ -62,7 +70,11 @@ rewrites its crl.pem on every revocation made on this machine.`,
 			if err != nil {
 				return err
 			}
-			if err := a.WriteServerFiles(ctx, args[0], out); err != nil {
+			baks, err := a.WriteServerFilesTo(ctx, args[0], out, force)
+			for _, b := range baks {
+				fmt.Fprintf(app.stdio.Out, "kept the previous file as %s\n", filepath.Join(out, b))
+			}
+			if err != nil {
 				return err
 			}
 			fmt.Fprintf(app.stdio.Out, "server %s: files written to %s\n", args[0], out)
@@ -73,6 +85,7 @@ rewrites its crl.pem on every revocation made on this machine.`,
 		},
 	}
 	files.Flags().StringVar(&out, "out", "", "folder to write into")
+	files.Flags().BoolVar(&force, "force", false, "replace files vpnkeys did not write (or that changed since), keeping each as FILE.bak-TIME")
 
 	list := &cobra.Command{
 		Use:   "list",
@@ -88,9 +101,9 @@ rewrites its crl.pem on every revocation made on this machine.`,
 				return err
 			}
 			tw := tabwriter.NewWriter(app.stdio.Out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tREMOTE\tSUBNET")
+			fmt.Fprintln(tw, "NAME\tREMOTE\tSUBNET\tPUSHES")
 			for _, s := range servers {
-				fmt.Fprintf(tw, "%s\t%s:%d/%s\t%s\n", s.Name, s.Host, s.Port, s.Proto, s.Subnet)
+				fmt.Fprintf(tw, "%s\t%s:%d/%s\t%s\t%s\n", s.Name, s.Host, s.Port, s.Proto, s.Subnet, pushSummary(authority.PushOf(s)))
 			}
 			return tw.Flush()
 		},

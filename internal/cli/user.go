@@ -12,7 +12,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vpnkeys/vpnkeys/internal/authority"
+	"github.com/vpnkeys/vpnkeys/internal/ovpn"
 	"github.com/vpnkeys/vpnkeys/internal/pki"
+	"github.com/vpnkeys/vpnkeys/internal/store"
 )
 
 type addFlags struct {
@@ -52,7 +54,7 @@ user on a fresh machine.`,
 	fl.StringVar(&f.out, "out", "", "bundles folder (default DATA/bundles)")
 	fl.BoolVar(&f.newKey, "new-key", false, "issue a fresh key even when the user has a valid certificate")
 	fl.BoolVar(&f.reinstate, "reinstate", false, "give revoked users access again (refused without it)")
-	fl.StringVar(&f.remote, "remote", "", "on first use: register server \"vpn\" at HOST:PORT[/udp|/tcp]")
+	fl.StringVar(&f.remote, "remote", "", "on first use: register server \"vpn\" at HOST:PORT[/udp|/tcp] (later: use server set|add)")
 	f.register(cmd)
 	return cmd
 }
@@ -94,8 +96,20 @@ func (app *app) printAdded(r authority.AddResult) {
 }
 
 // firstUse unlocks the CA, creating it (and a first server from --remote)
-// when the database has none.
+// when the database has none. Everything that can be refused is checked
+// before the CA is made, so a refused first run leaves nothing behind.
 func (app *app) firstUse(ctx context.Context, f addFlags) (*authority.Authority, error) {
+	if f.remote != "" {
+		if _, err := ovpn.ParseRemote(f.remote); err != nil {
+			return nil, fmt.Errorf("--remote: %w", err)
+		}
+	}
+	if app.freshData() {
+		if f.remote == "" {
+			return nil, errFirstRemote
+		}
+		return app.firstCA(ctx, f, nil)
+	}
 	a, err := app.open(ctx)
 	if err != nil {
 		return nil, err
@@ -104,27 +118,48 @@ func (app *app) firstUse(ctx context.Context, f addFlags) (*authority.Authority,
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
-		if err := app.initCA(ctx, f.initFlags); err != nil {
-			return nil, err
-		}
-		fmt.Fprintf(app.stdio.Out, "CA created in %s\n", app.dsnShown())
-	} else if a, err = app.unlocked(ctx); err != nil {
+	servers, err := a.Servers(ctx)
+	if err != nil {
 		return nil, err
 	}
-	if f.remote != "" {
-		servers, err := a.Servers(ctx)
-		if err != nil {
-			return nil, err
+	if len(servers) == 0 && f.remote == "" {
+		if !ok {
+			return nil, errFirstRemote
 		}
-		if len(servers) == 0 {
-			if _, err := a.AddServer(ctx, authority.ServerRequest{Name: "vpn", Remote: f.remote}); err != nil {
-				return nil, err
-			}
-			fmt.Fprintf(app.stdio.Out, "server vpn registered at %s\n", f.remote)
-		}
+		return nil, authority.ErrNoServers
 	}
-	return a, nil
+	if len(servers) > 0 && f.remote != "" && !hasRemote(servers, f.remote) {
+		return nil, usagef("--remote only registers the first server, and server %s exists: change it with 'vpnkeys server set %s --remote %s' or add another with 'vpnkeys server add NAME --remote %s'",
+			servers[0].Name, servers[0].Name, f.remote, f.remote)
+	}
+	if !ok {
+		return app.firstCA(ctx, f, servers)
+	}
+	if a, err = app.unlocked(ctx); err != nil {
+		return nil, err
+	}
+	return a, app.firstServer(ctx, servers, f.remote)
+}
+
+// firstCA creates the CA and, when there is none, the first server.
+func (app *app) firstCA(ctx context.Context, f addFlags, servers []store.Server) (*authority.Authority, error) {
+	if err := app.initCA(ctx, f.initFlags); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(app.stdio.Out, "CA created in %s\n", app.dsnShown())
+	return app.auth, app.firstServer(ctx, servers, f.remote)
+}
+
+// firstServer registers server "vpn" at remote when servers is empty.
+func (app *app) firstServer(ctx context.Context, servers []store.Server, remote string) error {
+	if len(servers) > 0 {
+		return nil
+	}
+	if _, err := app.auth.AddServer(ctx, authority.ServerRequest{Name: "vpn", Remote: remote}); err != nil {
+		return err
+	}
+	fmt.Fprintf(app.stdio.Out, "server vpn registered at %s\n", remote)
+	return nil
 }
 
 func (app *app) listCommand() *cobra.Command {
@@ -225,7 +260,7 @@ from then on.`,
 		Example: "  vpnkeys revoke alice\n  vpnkeys revoke bob --reason key-compromise",
 		Args:    minArgs(1, "USER: name at least one user"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := pki.ParseReason(reason)
+			r, err := parseUserReason(reason)
 			if err != nil {
 				return err
 			}
@@ -246,7 +281,7 @@ from then on.`,
 			return errors.Join(errs...)
 		},
 	}
-	cmd.Flags().StringVar(&reason, "reason", "", "reason: unspecified, key-compromise, affiliation-changed, superseded, cessation-of-operation, privilege-withdrawn")
+	cmd.Flags().StringVar(&reason, "reason", "", reasonHelp())
 	return cmd
 }
 

@@ -22,7 +22,7 @@ func BenchmarkTwoInstancesIssue(b *testing.B) {
 	dsn := pgtest.Start(b)
 	dir := b.TempDir()
 	pass := filepath.Join(dir, "pass")
-	os.WriteFile(pass, []byte("bench\n"), 0o600)
+	os.WriteFile(pass, []byte("bench passphrase\n"), 0o600)
 	env := []string{"VPNKEYS_PASSPHRASE_FILE=" + pass, "VPNKEYS_DB=" + dsn}
 	cli(b, env, "--data", filepath.Join(dir, "d0"), "init")
 	cli(b, env, "--data", filepath.Join(dir, "d0"), "server", "add", "dc1", "--remote", "vpn.example.com:1194")

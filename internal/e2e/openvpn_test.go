@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vpnkeys/vpnkeys/internal/authority"
+	"github.com/vpnkeys/vpnkeys/internal/ovpn"
 	"github.com/vpnkeys/vpnkeys/internal/pki"
 	"github.com/vpnkeys/vpnkeys/internal/store"
 	"github.com/vpnkeys/vpnkeys/internal/testenv"
@@ -45,7 +46,7 @@ func testOpenVPN(t *testing.T, algo pki.Algo) {
 	// Two datacenters: the first is down, so the client must fail over.
 	for _, s := range []authority.ServerRequest{
 		{Name: "dc-down", Remote: "127.0.0.1:11999/udp"},
-		{Name: "dc1", Remote: "127.0.0.1:11942/udp"},
+		{Name: "dc1", Remote: "127.0.0.1:11942/udp", Push: ovpn.Push{Routes: []string{"10.1.0.0/16"}, DNS: []string{"10.1.0.53"}, Domain: "corp.example.com"}},
 	} {
 		if _, err := a.AddServer(ctx, s); err != nil {
 			t.Fatal(err)
@@ -72,8 +73,15 @@ func testOpenVPN(t *testing.T, algo pki.Algo) {
 
 	srv := ns.startServer(t, srvDir)
 	for _, u := range []string{"alice", "bob"} {
-		if ok, log := ns.connect(t, filepath.Join(out, u, u+".ovpn")); !ok {
+		ok, log := ns.connect(t, filepath.Join(out, u, u+".ovpn"))
+		if !ok {
 			t.Fatalf("%s could not connect:\n%s\nserver:\n%s", u, log, srv.log())
+		}
+		// The server pushes the routes, DNS server and domain of server add --push-route --dns --domain.
+		for _, want := range []string{"route 10.1.0.0 255.255.0.0", "dhcp-option DNS 10.1.0.53", "dhcp-option DOMAIN corp.example.com"} {
+			if !strings.Contains(log, want) {
+				t.Fatalf("%s's client log lacks the pushed %q:\n%s", u, want, log)
+			}
 		}
 	}
 

@@ -171,7 +171,7 @@ backoff = "100ms"
 	resp, _ = http.PostForm(link, url.Values{"format": {"ovpn"}})
 	again, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusGone || !strings.Contains(string(again), "already used") {
+	if resp.StatusCode != http.StatusGone || !strings.Contains(string(again), "Dieser Link wurde schon benutzt") {
 		t.Fatalf("second click: %d\n%s", resp.StatusCode, again)
 	}
 

@@ -23,7 +23,7 @@ import (
 func TestServeTLS(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	env := []string{"VPNKEYS_CA_PASSPHRASE=tls test"}
+	env := []string{"VPNKEYS_CA_PASSPHRASE=tls test passphrase"}
 	cli(t, env, "--data", data, "init")
 
 	refused := exec.Command(binary(t), "--data", data, "serve", "--listen", "0.0.0.0:0")

@@ -24,6 +24,10 @@ type ServerData struct {
 	Remote  Remote
 	Network string // e.g. 10.8.0.0
 	Netmask string // e.g. 255.255.255.0
+	// Pushed to clients (set with WithPush): routes, DNS servers, domain.
+	PushRoutes []Route
+	DNS        []string
+	Domain     string
 }
 
 // ParseSubnet splits CIDR into the network and netmask `server` takes.

@@ -75,6 +75,7 @@ func parse(r io.Reader, maxBytes int) ([]Row, []RowError, error) {
 		return nil, nil, fmt.Errorf("%w: not UTF-8 text", ErrFile)
 	}
 	cr := csv.NewReader(bytes.NewReader(data))
+	cr.Comma = delimiter(data) // delimiter.go: ';' from European spreadsheets
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = false
 	header, err := cr.Read()

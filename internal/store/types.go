@@ -78,6 +78,11 @@ type Server struct {
 	Proto     string
 	Subnet    string
 	CreatedAt time.Time
+	// Pushed to clients: routes (CIDRs) and DNS servers, space-separated,
+	// and a search domain; empty pushes nothing.
+	PushRoutes string
+	DNS        string
+	Domain     string
 }
 
 // ServerOutput records a folder vpnkeys wrote a server's files to, so a new

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -37,7 +38,7 @@ func noStore(w http.ResponseWriter) {
 // scanners fetch links); the POST does.
 func (s *Server) linkPage(w http.ResponseWriter, r *http.Request) {
 	noStore(w)
-	v, err := s.auth.OpenLink(r.Context(), r.PathValue("token"))
+	v, err := s.auth.OpenLink(linkActor(r), r.PathValue("token"))
 	if err != nil {
 		s.linkError(w, v.Lang, err)
 		return
@@ -48,7 +49,7 @@ func (s *Server) linkPage(w http.ResponseWriter, r *http.Request) {
 		who = v.User
 	}
 	pages().ExecuteTemplate(w, "link.html", map[string]any{
-		"Lang": v.Lang, "OS": v.OS, "Readme": v.Readme,
+		"Lang": v.Lang, "OS": v.OS, "Readme": unwrapReadme(v.Readme),
 		"Title":    fmt.Sprintf(t["title"], who),
 		"Once":     fmt.Sprintf(t["once"], v.ExpiresAt.Format("2006-01-02 15:04 MST")),
 		"Download": fmt.Sprintf(t["download"], v.User),
@@ -60,10 +61,10 @@ func (s *Server) linkPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) linkDownload(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
 	asZip := r.FormValue("format") == "zip"
-	d, err := s.auth.RedeemLink(r.Context(), r.PathValue("token"), remoteIP(r), asZip)
+	d, err := s.auth.RedeemLink(linkActor(r), r.PathValue("token"), remoteIP(r), asZip)
 	if err != nil {
 		noStore(w)
-		s.linkError(w, "", err)
+		s.linkError(w, s.linkLang(r, err), err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -93,4 +94,21 @@ func (s *Server) linkError(w http.ResponseWriter, lang string, err error) {
 	w.WriteHeader(code)
 	pages().ExecuteTemplate(w, "link_error.html", map[string]any{"Lang": lang, "Title": t[key], "Message": t[key+"_msg"],
 		"Ask": fmt.Sprintf(t["ask"], contact)})
+}
+
+// linkActor tags a link request for the audit log: the employee holding
+// the link, from their address (ActorFrom would say "unknown").
+func linkActor(r *http.Request) context.Context {
+	return authority.WithActor(r.Context(), authority.Actor{Name: "link", Source: remoteIP(r)})
+}
+
+// linkLang finds the language of a used or expired link's user, so the
+// page after a second click speaks the language the first one did.
+// OpenLink changes nothing for such links.
+func (s *Server) linkLang(r *http.Request, err error) string {
+	if !errors.Is(err, authority.ErrLinkUsed) && !errors.Is(err, authority.ErrLinkExpired) {
+		return ""
+	}
+	v, _ := s.auth.OpenLink(r.Context(), r.PathValue("token"))
+	return v.Lang
 }

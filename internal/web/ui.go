@@ -150,11 +150,11 @@ func (s *Server) signedIn(next http.HandlerFunc) http.Handler {
 
 type loginData struct {
 	page
-	Next, Name string
+	Next, Name, Company string
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "login", loginData{page: page{Title: "Sign in"}, Next: safeNext(r.URL.Query().Get("next"))})
+	s.render(w, r, http.StatusOK, "login", loginData{page: page{Title: "Sign in"}, Next: safeNext(r.URL.Query().Get("next")), Company: s.auth.Company()})
 }
 
 // safeNext keeps redirects on this site.
@@ -266,7 +266,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.FormValue("next"))
 	ip := remoteIP(r)
 	keys := []string{limitKey(ip), "name:" + name}
-	data := loginData{page: page{Title: "Sign in"}, Next: next, Name: name}
+	data := loginData{page: page{Title: "Sign in"}, Next: next, Name: name, Company: s.auth.Company()}
 	if !s.limiter.take(time.Now(), keys...) {
 		s.log.Warn("login refused: too many failures", "admin", name, "remote", ip)
 		w.Header().Set("Retry-After", strconv.Itoa(int(loginEvery/time.Second)))

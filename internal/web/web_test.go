@@ -294,7 +294,7 @@ func TestLinkPages(t *testing.T) {
 	r2, _ := http.PostForm(l.URL, form)
 	b2, _ := io.ReadAll(r2.Body)
 	r2.Body.Close()
-	if r2.StatusCode != http.StatusGone || !strings.Contains(string(b2), "already used") || !strings.Contains(string(b2), "it@example.com") {
+	if r2.StatusCode != http.StatusGone || !strings.Contains(string(b2), "Ce lien a déjà servi") || !strings.Contains(string(b2), "it@example.com") {
 		t.Fatalf("second click: %d\n%s", r2.StatusCode, b2)
 	}
 	if resp, body := e.do(t, "GET", "/l/l_unknown", "", ""); resp.StatusCode != 404 || !strings.Contains(string(body), "does not exist") {

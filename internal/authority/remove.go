@@ -1,0 +1,221 @@
+package authority
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/vpnkeys/vpnkeys/internal/account"
+	"github.com/vpnkeys/vpnkeys/internal/ovpn"
+	"github.com/vpnkeys/vpnkeys/internal/pki"
+	"github.com/vpnkeys/vpnkeys/internal/store"
+)
+
+// ErrLastServer refuses to remove the only server while users have access:
+// every profile issued afterwards would list no server.
+var ErrLastServer = errors.New("the last server cannot be removed while users have active certificates: add its replacement first")
+
+// ServerChange edits a registered server; empty fields keep their value,
+// and a nil pushed list or domain keeps it (an empty one clears it).
+type ServerChange struct {
+	Name       string
+	Remote     string // HOST:PORT[/udp|/tcp]
+	Subnet     string
+	PushRoutes *[]string
+	DNS        *[]string
+	Domain     *string
+}
+
+// SetServer changes a server's remote (host, port, protocol) or subnet.
+// Profiles and server files written afterwards carry the change; those
+// already written do not (the CLI says to rewrite them).
+func (a *Authority) SetServer(ctx context.Context, c ServerChange) (store.Server, error) {
+	if err := account.ValidName(c.Name); err != nil {
+		return store.Server{}, fmt.Errorf("server %w", err)
+	}
+	var s store.Server
+	err := a.db.WithTx(ctx, func(q *store.Queries) error {
+		var err error
+		if s, err = q.GetServer(ctx, c.Name); errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("%w: %s", ErrServerNotFound, c.Name)
+		} else if err != nil {
+			return err
+		}
+		detail := map[string]any{}
+		if c.Remote != "" {
+			rem, err := ovpn.ParseRemote(c.Remote)
+			if err != nil {
+				return fmt.Errorf("%w: %w", account.ErrInvalid, err)
+			}
+			s.Host, s.Port, s.Proto = rem.Host, rem.Port, rem.Proto
+			detail["remote"] = rem.String()
+		}
+		if c.Subnet != "" {
+			if _, _, err := ovpn.ParseSubnet(c.Subnet); err != nil {
+				return fmt.Errorf("%w: %w", account.ErrInvalid, err)
+			}
+			s.Subnet = c.Subnet
+			detail["subnet"] = c.Subnet
+		}
+		if err := changePush(&s, c, detail); err != nil {
+			return err
+		}
+		if err := q.UpdateServer(ctx, s); err != nil {
+			return err
+		}
+		return a.audit(ctx, q, "server.set", c.Name, detail)
+	})
+	return s, err
+}
+
+// RemoveServer unregisters a server: profiles issued afterwards no longer
+// list it, its certificate is revoked (cessation of operation, so its key
+// can no longer pose as a VPN server) and the CRL re-signed, and vpnkeys
+// stops refreshing crl.pem in the folders its files went to. The files in
+// those folders are left alone (they are the running OpenVPN's); the
+// folders are returned so the caller can name them.
+func (a *Authority) RemoveServer(ctx context.Context, name string) ([]store.ServerOutput, error) {
+	u, err := a.ca()
+	if err != nil {
+		return nil, err
+	}
+	var outs []store.ServerOutput
+	err = a.db.WithTx(ctx, func(q *store.Queries) error {
+		servers, err := q.ListServers(ctx)
+		if err != nil {
+			return err
+		}
+		found := false
+		for _, s := range servers {
+			found = found || s.Name == name
+		}
+		if !found {
+			return fmt.Errorf("%w: %s", ErrServerNotFound, name)
+		}
+		if n, err := q.CountActiveClients(ctx); err != nil {
+			return err
+		} else if len(servers) == 1 && n > 0 {
+			return ErrLastServer
+		}
+		if outs, err = q.ServerOutputsOf(ctx, name); err != nil {
+			return err
+		}
+		if c, err := q.ActiveCert(ctx, store.KindServer, name); err == nil {
+			if err := q.EndCert(ctx, c.Serial, store.StateRevoked, a.now().Unix(), pki.CessationOfOperation.String()); err != nil {
+				return err
+			}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if err := q.DeleteServer(ctx, name); err != nil {
+			return err
+		}
+		dirs := make([]string, len(outs))
+		for i, o := range outs {
+			dirs[i] = o.Host + ":" + o.Dir
+		}
+		if err := a.audit(ctx, q, "server.remove", name, map[string]any{"folders": dirs}); err != nil {
+			return err
+		}
+		_, err = a.signCRL(ctx, q, u)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.publishCRL(ctx); err != nil {
+		return outs, fmt.Errorf("server removed, but writing crl.pem failed: %w", err)
+	}
+	return outs, nil
+}
+
+// RemoveResult says what RemoveUser did.
+type RemoveResult struct {
+	Revoked string // the serial revoked, "" when none was active
+	Links   int64  // open links deleted
+	CRL     CRLInfo
+}
+
+// RemoveUser takes a user away for good: revokes their active certificate
+// (Revoke: CRL re-signed, crl.pem rewritten), deletes their bundle folder
+// and archives under bundleDir (Authority.BundleDir() when "") and their
+// links not used yet. The user's record, certificates and audit events
+// stay, so `show` keeps the history and the CRL keeps the serials; adding
+// the name again later issues a fresh certificate.
+func (a *Authority) RemoveUser(ctx context.Context, name, bundleDir string, reason pki.Reason) (RemoveResult, error) {
+	if err := account.ValidName(name); err != nil {
+		return RemoveResult{}, err
+	}
+	if _, err := a.ca(); err != nil {
+		return RemoveResult{}, err
+	}
+	if _, err := a.db.Q().GetUser(ctx, name); errors.Is(err, store.ErrNotFound) {
+		return RemoveResult{}, fmt.Errorf("%w: %s", ErrUserNotFound, name)
+	} else if err != nil {
+		return RemoveResult{}, err
+	}
+	var res RemoveResult
+	rv, err := a.Revoke(ctx, name, reason)
+	switch {
+	case err == nil:
+		res.Revoked, res.CRL = rv.Serial, rv.CRL
+	case !errors.Is(err, ErrNotActive):
+		return res, err
+	}
+	if bundleDir == "" {
+		bundleDir = a.BundleDir()
+	}
+	for _, p := range []string{filepath.Join(bundleDir, name), filepath.Join(bundleDir, name+".tar.gz"), filepath.Join(bundleDir, name+".zip")} {
+		if err := os.RemoveAll(p); err != nil {
+			return res, fmt.Errorf("deleting %s: %w", p, err)
+		}
+	}
+	err = a.db.WithTx(ctx, func(q *store.Queries) error {
+		var err error
+		if res.Links, err = q.DeleteOpenLinks(ctx, name); err != nil {
+			return err
+		}
+		return a.audit(ctx, q, "user.remove", name, map[string]any{"serial": res.Revoked, "links": res.Links})
+	})
+	return res, err
+}
+
+// Admins lists the web admins and their live sessions.
+func (a *Authority) Admins(ctx context.Context) ([]store.AdminInfo, error) {
+	return a.db.Q().ListAdmins(ctx, a.now().Unix())
+}
+
+// PushOf reads what s pushes to its clients.
+func PushOf(s store.Server) ovpn.Push {
+	return ovpn.Push{Routes: strings.Fields(s.PushRoutes), DNS: strings.Fields(s.DNS), Domain: s.Domain}
+}
+
+// setPush stores p in s.
+func setPush(s *store.Server, p ovpn.Push) {
+	s.PushRoutes, s.DNS, s.Domain = strings.Join(p.Routes, " "), strings.Join(p.DNS, " "), p.Domain
+}
+
+// changePush applies c's pushed routes, DNS servers and domain to s.
+func changePush(s *store.Server, c ServerChange, detail map[string]any) error {
+	p := PushOf(*s)
+	if c.PushRoutes != nil {
+		p.Routes = *c.PushRoutes
+		detail["push_routes"] = p.Routes
+	}
+	if c.DNS != nil {
+		p.DNS = *c.DNS
+		detail["dns"] = p.DNS
+	}
+	if c.Domain != nil {
+		p.Domain = *c.Domain
+		detail["domain"] = p.Domain
+	}
+	if err := p.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", account.ErrInvalid, err)
+	}
+	setPush(s, p)
+	return nil
+}
