@@ -142,7 +142,7 @@ func (a *Authority) SetAdmin(ctx context.Context, name, password string) error {
 	if err != nil {
 		return fmt.Errorf("hashing password: %w", err)
 	}
-	return a.db.WithTx(ctx, func(q *store.Queries) error {
+	return a.withRetry(ctx, func(q *store.Queries) error {
 		if err := q.UpsertAdmin(ctx, store.Admin{Name: name, PasswordHash: h, CreatedAt: a.now().Unix()}); err != nil {
 			return err
 		}
@@ -155,7 +155,7 @@ func (a *Authority) SetAdmin(ctx context.Context, name, password string) error {
 
 // RemoveAdmin deletes an admin and ends their sessions.
 func (a *Authority) RemoveAdmin(ctx context.Context, name string) error {
-	return a.db.WithTx(ctx, func(q *store.Queries) error {
+	return a.withRetry(ctx, func(q *store.Queries) error {
 		if err := q.DeleteAdmin(ctx, name); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return fmt.Errorf("%w: no admin %s", ErrUserNotFound, name)
@@ -190,7 +190,7 @@ func (a *Authority) Login(ctx context.Context, name, password, from string) (str
 		// A guesser who hangs up after the check is still audited.
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		if err := a.db.WithTx(actx, func(q *store.Queries) error {
+		if err := a.withRetry(actx, func(q *store.Queries) error {
 			return a.audit(actx, q, "admin.login_failed", name, nil)
 		}); err != nil {
 			a.log.ErrorContext(ctx, "auditing a failed sign-in", "admin", name, "err", err)
@@ -202,7 +202,7 @@ func (a *Authority) Login(ctx context.Context, name, password, from string) (str
 		return "", err
 	}
 	now := a.now()
-	err = a.db.WithTx(ctx, func(q *store.Queries) error {
+	err = a.withRetry(ctx, func(q *store.Queries) error {
 		if err := q.InsertSession(ctx, store.Session{TokenHash: hashSecret(tok), Admin: name, CreatedAt: now.Unix(),
 			ExpiresAt: now.Add(SessionMax).Unix(), LastSeen: now.Unix(), Source: from}); err != nil {
 			return err
@@ -240,7 +240,7 @@ func (a *Authority) Session(ctx context.Context, tok string) (string, error) {
 // audits it ("admin.logout"). An unknown or ended session is no error.
 func (a *Authority) Logout(ctx context.Context, tok, from string) error {
 	h := hashSecret(tok)
-	return a.db.WithTx(ctx, func(q *store.Queries) error {
+	return a.withRetry(ctx, func(q *store.Queries) error {
 		s, err := q.GetSession(ctx, h)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
@@ -263,7 +263,7 @@ func (a *Authority) EndSessions(ctx context.Context, name string) (int64, error)
 		return 0, fmt.Errorf("admin %w", err)
 	}
 	var n int64
-	err := a.db.WithTx(ctx, func(q *store.Queries) error {
+	err := a.withRetry(ctx, func(q *store.Queries) error {
 		if _, err := q.GetAdmin(ctx, name); errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("%w: no admin %s", ErrUserNotFound, name)
 		} else if err != nil {

@@ -171,7 +171,7 @@ func TestRevoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	before, _ := f.a.CRL(ctx)
-	res, err := f.a.Revoke(ctx, "alice", pki.KeyCompromise)
+	res, err := f.a.Revoke(ctx, "alice", "key-compromise")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,10 +186,10 @@ func TestRevoke(t *testing.T) {
 		t.Fatal("data crl.pem was not refreshed")
 	}
 	// A second revoke is not an error: it publishes the CRL again.
-	if again, err := f.a.Revoke(ctx, "alice", pki.Unspecified); err != nil || !again.AlreadyRevoked {
+	if again, err := f.a.Revoke(ctx, "alice", "unspecified"); err != nil || !again.AlreadyRevoked {
 		t.Fatalf("second revoke: got %+v %v, want AlreadyRevoked", again, err)
 	}
-	if _, err := f.a.Revoke(ctx, "carol", pki.Unspecified); !errors.Is(err, ErrUserNotFound) {
+	if _, err := f.a.Revoke(ctx, "carol", "unspecified"); !errors.Is(err, ErrUserNotFound) {
 		t.Fatalf("revoke unknown: got %v, want ErrUserNotFound", err)
 	}
 	users, _, err := f.a.List(ctx, ListFilter{Status: StatusRevoked})
@@ -237,7 +237,7 @@ func TestHostileNamesChangeNothing(t *testing.T) {
 		if !errors.Is(err, account.ErrInvalid) {
 			t.Errorf("AddUsers(%q): got %v, want ErrInvalid", name, err)
 		}
-		if _, err := f.a.Revoke(ctx, name, pki.Unspecified); !errors.Is(err, account.ErrInvalid) {
+		if _, err := f.a.Revoke(ctx, name, "unspecified"); !errors.Is(err, account.ErrInvalid) {
 			t.Errorf("Revoke(%q): got %v, want ErrInvalid", name, err)
 		}
 		if _, err := f.a.AddServer(ctx, ServerRequest{Name: name, Remote: "h:1"}); !errors.Is(err, account.ErrInvalid) {

@@ -182,7 +182,7 @@ func BenchmarkRevoke3000(b *testing.B) {
 		}
 		f.add(b, AddOptions{NoBundles: true}, names...)
 		b.StartTimer()
-		if _, err := f.a.RevokeUsers(ctx, names, pki.CessationOfOperation); err != nil {
+		if _, err := f.a.RevokeUsers(ctx, names, "cessation-of-operation"); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -119,7 +119,7 @@ func testImportSupersedes(t *testing.T, renew func(*testing.T, *easyrsatest.PKI)
 		t.Fatalf("audit: got %+v, want a user.supersede of alice naming %s", events, oldSerial)
 	}
 
-	if _, err := a.Revoke(ctx, "alice", pki.KeyCompromise); err != nil {
+	if _, err := a.Revoke(ctx, "alice", "key-compromise"); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []string{oldFile, newFile} {

@@ -37,7 +37,7 @@ func (a *Authority) SetServer(ctx context.Context, c ServerChange) (store.Server
 		return store.Server{}, fmt.Errorf("server %w", err)
 	}
 	var s store.Server
-	err := a.db.WithTx(ctx, func(q *store.Queries) error {
+	err := a.withRetry(ctx, func(q *store.Queries) error {
 		var err error
 		if s, err = q.GetServer(ctx, c.Name); errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("%w: %s", ErrServerNotFound, c.Name)
@@ -83,7 +83,7 @@ func (a *Authority) RemoveServer(ctx context.Context, name string) ([]store.Serv
 		return nil, err
 	}
 	var outs []store.ServerOutput
-	err = a.db.WithTx(ctx, func(q *store.Queries) error {
+	err = a.withRetry(ctx, func(q *store.Queries) error {
 		servers, err := q.ListServers(ctx)
 		if err != nil {
 			return err
@@ -144,8 +144,8 @@ type RemoveResult struct {
 // and archives under bundleDir (Authority.BundleDir() when "") and their
 // links not used yet. The user's record, certificates and audit events
 // stay, so `show` keeps the history and the CRL keeps the serials; adding
-// the name again later issues a fresh certificate.
-func (a *Authority) RemoveUser(ctx context.Context, name, bundleDir string, reason pki.Reason) (RemoveResult, error) {
+// the name again later must be asked for (AddOptions.Reinstate).
+func (a *Authority) RemoveUser(ctx context.Context, name, bundleDir, reason string) (RemoveResult, error) {
 	if err := account.ValidName(name); err != nil {
 		return RemoveResult{}, err
 	}
@@ -173,7 +173,7 @@ func (a *Authority) RemoveUser(ctx context.Context, name, bundleDir string, reas
 			return res, fmt.Errorf("deleting %s: %w", p, err)
 		}
 	}
-	err = a.db.WithTx(ctx, func(q *store.Queries) error {
+	err = a.withRetry(ctx, func(q *store.Queries) error {
 		var err error
 		if res.Links, err = q.DeleteOpenLinks(ctx, name); err != nil {
 			return err

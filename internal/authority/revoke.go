@@ -31,7 +31,7 @@ type RevokeResult struct {
 }
 
 // Revoke revokes one user; see RevokeUsers.
-func (a *Authority) Revoke(ctx context.Context, name string, reason pki.Reason) (RevokeResult, error) {
+func (a *Authority) Revoke(ctx context.Context, name, reason string) (RevokeResult, error) {
 	res, err := a.RevokeUsers(ctx, []string{name}, reason)
 	if err != nil {
 		if len(res) == 1 {
@@ -42,7 +42,8 @@ func (a *Authority) Revoke(ctx context.Context, name string, reason pki.Reason) 
 	return res[0], res[0].Err
 }
 
-// RevokeUsers takes the users' access away in one transaction: every
+// RevokeUsers takes the users' access away, with reason one of Reasons()
+// ("" is unspecified) in one transaction: every
 // certificate of theirs that is not expired goes on the CRL (the active
 // one, and any older one still valid), their open links end (a link never
 // outlives its certificate), the CRL is re-signed once for the whole call,
@@ -52,7 +53,11 @@ func (a *Authority) Revoke(ctx context.Context, name string, reason pki.Reason) 
 // again, which repairs a revocation whose process died after its commit.
 // An unknown user fails the call with nothing changed; a user with nothing
 // to revoke gets Err in their result while the others are revoked.
-func (a *Authority) RevokeUsers(ctx context.Context, names []string, reason pki.Reason) ([]RevokeResult, error) {
+func (a *Authority) RevokeUsers(ctx context.Context, names []string, reasonText string) ([]RevokeResult, error) {
+	reason, err := parseReason(reasonText)
+	if err != nil {
+		return nil, err
+	}
 	seen := map[string]bool{}
 	for _, n := range names {
 		if err := account.ValidName(n); err != nil {

@@ -29,7 +29,7 @@ func TestLinkOutlivesCertificate(t *testing.T) {
 		change func(t *testing.T, f *fixture)
 	}{
 		{"fail/revoke-then-reinstate", func(t *testing.T, f *fixture) {
-			if _, err := f.a.Revoke(ctx, "alice", pki.KeyCompromise); err != nil {
+			if _, err := f.a.Revoke(ctx, "alice", "key-compromise"); err != nil {
 				t.Fatal(err)
 			}
 			f.add(t, AddOptions{Reinstate: true}, "alice")
@@ -90,7 +90,7 @@ func TestRevokeEveryValidCertificate(t *testing.T) {
 	if err := f.db.Q().InsertCert(ctx, older); err != nil {
 		t.Fatal(err)
 	}
-	res, err := f.a.Revoke(ctx, "alice", pki.KeyCompromise)
+	res, err := f.a.Revoke(ctx, "alice", "key-compromise")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,12 +142,12 @@ func TestRevokeRepublishes(t *testing.T) {
 	os.Remove(crl)
 	os.Mkdir(crl, 0o755)
 	os.WriteFile(filepath.Join(crl, "x"), nil, 0o644)
-	if _, err := f.a.Revoke(ctx, "alice", pki.KeyCompromise); err == nil || !strings.Contains(err.Error(), "crl.pem") {
+	if _, err := f.a.Revoke(ctx, "alice", "key-compromise"); err == nil || !strings.Contains(err.Error(), "crl.pem") {
 		t.Fatalf("revoke with crl.pem blocked: got %v, want a crl.pem error", err)
 	}
 	os.RemoveAll(crl)
 	os.WriteFile(crl, stale, 0o644)
-	res, err := f.a.Revoke(ctx, "alice", pki.KeyCompromise)
+	res, err := f.a.Revoke(ctx, "alice", "key-compromise")
 	if err != nil || !res.AlreadyRevoked {
 		t.Fatalf("revoke again: got %+v %v, want AlreadyRevoked", res, err)
 	}
@@ -190,7 +190,7 @@ func TestReinstate(t *testing.T) {
 	ctx := context.Background()
 	f.addServer(t, "dc1", "vpn.example.com:1194")
 	f.add(t, AddOptions{}, "alice", "bob")
-	if _, err := f.a.Revoke(ctx, "alice", pki.AffiliationChanged); err != nil {
+	if _, err := f.a.Revoke(ctx, "alice", "affiliation-changed"); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := f.a.CRL(ctx)
@@ -235,7 +235,7 @@ func TestRevokeRemovesBundle(t *testing.T) {
 	ctx := context.Background()
 	f.addServer(t, "dc1", "vpn.example.com:1194")
 	f.add(t, AddOptions{}, "alice", "bob")
-	if _, err := f.a.Revoke(ctx, "alice", pki.Unspecified); err != nil {
+	if _, err := f.a.Revoke(ctx, "alice", "unspecified"); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"alice", "alice.tar.gz", "alice.zip"} {
@@ -263,7 +263,7 @@ func TestRevokeManyOneCRL(t *testing.T) {
 	}
 	f.add(t, AddOptions{NoBundles: true}, names...)
 	before, _ := f.a.CRL(ctx)
-	res, err := f.a.RevokeUsers(ctx, names, pki.CessationOfOperation)
+	res, err := f.a.RevokeUsers(ctx, names, "cessation-of-operation")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +271,7 @@ func TestRevokeManyOneCRL(t *testing.T) {
 		t.Fatalf("got %d CRLs signed listing %d, want 1 listing 50", got, res[0].CRL.Revoked)
 	}
 	// An unknown name fails the whole call with nothing changed.
-	if _, err := f.a.RevokeUsers(ctx, []string{"u00", "nobody"}, pki.Unspecified); !errors.Is(err, ErrUserNotFound) {
+	if _, err := f.a.RevokeUsers(ctx, []string{"u00", "nobody"}, "unspecified"); !errors.Is(err, ErrUserNotFound) {
 		t.Fatalf("unknown user: got %v", err)
 	}
 }

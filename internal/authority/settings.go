@@ -66,7 +66,7 @@ func (a *Authority) SetSetting(ctx context.Context, key, value string) error {
 	if err := ValidSetting(key, value); err != nil {
 		return err
 	}
-	return a.db.WithTx(ctx, func(q *store.Queries) error {
+	return a.withRetry(ctx, func(q *store.Queries) error {
 		if err := q.SetSetting(ctx, key, value, a.now()); err != nil {
 			return err
 		}

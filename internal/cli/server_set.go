@@ -102,13 +102,12 @@ func (app *app) removeCommand() *cobra.Command {
 every crl.pem rewritten), deletes their bundle folder and archives and their
 links not used yet. Their record, certificate history and audit events stay
 (vpnkeys show USER, vpnkeys audit --target USER), and the CRL keeps listing
-their serials. Adding the name again later issues a fresh certificate.`,
+their serials. Adding the name again later takes add --reinstate.`,
 		Example:    "  vpnkeys remove alice\n  vpnkeys remove bob --reason affiliation-changed",
 		SuggestFor: []string{"delete", "rm", "del"},
 		Args:       minArgs(1, "USER: name at least one user"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := parseUserReason(reason)
-			if err != nil {
+			if err := authority.ValidReason(reason); err != nil {
 				return err
 			}
 			ctx := withActor(cmd.Context())
@@ -117,13 +116,13 @@ their serials. Adding the name again later issues a fresh certificate.`,
 				return err
 			}
 			for _, u := range args {
-				res, err := a.RemoveUser(ctx, u, out, r)
+				res, err := a.RemoveUser(ctx, u, out, reason)
 				if err != nil {
 					return err
 				}
 				what := "no active certificate"
 				if res.Revoked != "" {
-					what = fmt.Sprintf("revoked certificate %s (%s); CRL #%d", res.Revoked, r, res.CRL.Number)
+					what = fmt.Sprintf("revoked certificate %s (%s); CRL #%d", res.Revoked, reasonOrDefault(reason), res.CRL.Number)
 				}
 				fmt.Fprintf(app.stdio.Out, "%s: removed: %s, bundle deleted, %d open links deleted\n", u, what, res.Links)
 			}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/vpnkeys/vpnkeys/internal/authority"
 	"github.com/vpnkeys/vpnkeys/internal/ovpn"
-	"github.com/vpnkeys/vpnkeys/internal/pki"
 	"github.com/vpnkeys/vpnkeys/internal/store"
 )
 
@@ -260,8 +259,7 @@ from then on.`,
 		Example: "  vpnkeys revoke alice\n  vpnkeys revoke bob --reason key-compromise",
 		Args:    minArgs(1, "USER: name at least one user"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := parseUserReason(reason)
-			if err != nil {
+			if err := authority.ValidReason(reason); err != nil {
 				return err
 			}
 			ctx := withActor(cmd.Context())
@@ -269,10 +267,10 @@ from then on.`,
 			if err != nil {
 				return err
 			}
-			res, err := a.RevokeUsers(ctx, args, r)
+			res, err := a.RevokeUsers(ctx, args, reason)
 			var errs []error
 			for _, x := range res {
-				app.printRevoked(x, r)
+				app.printRevoked(x, reasonOrDefault(reason))
 				if x.Err != nil {
 					errs = append(errs, x.Err)
 				}
@@ -286,7 +284,7 @@ from then on.`,
 }
 
 // printRevoked prints one line for a user that revoke handled.
-func (app *app) printRevoked(x authority.RevokeResult, r pki.Reason) {
+func (app *app) printRevoked(x authority.RevokeResult, r string) {
 	switch {
 	case x.Err != nil:
 		return

@@ -138,7 +138,7 @@ func testAdoption(t *testing.T, algo, pass string) {
 	if _, err := a.AddUsers(ctx, []authority.UserRequest{{Name: "dave"}}, authority.AddOptions{OutDir: out}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Revoke(ctx, "carol", pki.AffiliationChanged); err != nil {
+	if _, err := a.Revoke(ctx, "carol", "affiliation-changed"); err != nil {
 		t.Fatal(err)
 	}
 	exp := filepath.Join(t.TempDir(), "export")

@@ -86,7 +86,7 @@ func testOpenVPN(t *testing.T, algo pki.Algo) {
 	}
 
 	alice := keep(t, filepath.Join(out, "alice", "alice.ovpn"))
-	if _, err := a.Revoke(ctx, "alice", pki.KeyCompromise); err != nil {
+	if _, err := a.Revoke(ctx, "alice", "key-compromise"); err != nil {
 		t.Fatal(err)
 	}
 	if ok, log := ns.connect(t, alice); ok {

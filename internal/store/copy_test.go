@@ -25,7 +25,7 @@ func TestCopy(t *testing.T) {
 	if _, err := a.AddUsers(ctx, []authority.UserRequest{{Name: "alice"}, {Name: "bob"}, {Name: "carol"}}, authority.AddOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	a.Revoke(ctx, "bob", pki.KeyCompromise)
+	a.Revoke(ctx, "bob", "key-compromise")
 	a.CreateToken(ctx, "ci")
 	a.CreateLink(ctx, "alice", 0)
 

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/vpnkeys/vpnkeys/internal/authority"
-	"github.com/vpnkeys/vpnkeys/internal/pki"
 )
 
 // apiRoutes registers /api/v1. The route table is also what the OpenAPI
@@ -179,7 +178,7 @@ func (s *Server) revokeUser(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	reason, err := pki.ParseReason(req.Reason)
+	reason, err := req.Reason, authority.ValidReason(req.Reason)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -9,7 +9,6 @@ import (
 
 	"github.com/vpnkeys/vpnkeys/internal/account"
 	"github.com/vpnkeys/vpnkeys/internal/authority"
-	"github.com/vpnkeys/vpnkeys/internal/pki"
 )
 
 // PageSize is how many users a page lists.
@@ -214,7 +213,7 @@ func (s *Server) uiRevoke(w http.ResponseWriter, r *http.Request) {
 		s.uiFail(w, r, "Not revoked", errNotConfirmed, "/ui/users/"+name+"/revoke")
 		return
 	}
-	reason, err := pki.ParseReason(r.FormValue("reason"))
+	reason, err := r.FormValue("reason"), authority.ValidReason(r.FormValue("reason"))
 	if err == nil {
 		_, err = s.auth.Revoke(r.Context(), name, reason)
 	}
