@@ -96,9 +96,6 @@ func New(db *store.DB, opts Options) *Authority {
 	return &Authority{db: db, log: opts.Logger, now: opts.Now, opts: opts}
 }
 
-// DB returns the store, for front ends that list or copy.
-func (a *Authority) DB() *store.DB { return a.db }
-
 // BundleDir is where bundles go by default.
 func (a *Authority) BundleDir() string { return filepath.Join(a.opts.DataDir, "bundles") }
 

@@ -102,11 +102,7 @@ func BenchmarkImportEasyRSA5000(b *testing.B) {
 		}
 		a := New(db, Options{DataDir: b.TempDir()})
 		b.StartTimer()
-		p, err := easyrsa.Load(dir, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		sum, err := a.ImportEasyRSA(ctx, p, ImportOptions{})
+		sum, err := a.ImportEasyRSA(ctx, dir, ImportOptions{})
 		if err != nil || sum.Users != 5000 || sum.Revoked != 100 {
 			b.Fatalf("import: %+v %v", sum, err)
 		}

@@ -10,9 +10,23 @@ import (
 	"github.com/vpnkeys/vpnkeys/internal/store"
 )
 
+// Passphrase is the CA passphrase. It prints as [redacted] and is never
+// logged.
+type Passphrase = pki.Passphrase
+
+// Algo is a key algorithm for the CA (and so every key it signs):
+// p256, p384, ed25519, rsa2048, rsa3072 or rsa4096.
+type Algo = pki.Algo
+
+// DefaultCADays is the CA's lifetime when InitRequest.Days is zero.
+const DefaultCADays = pki.DefaultCADays
+
+// ParseAlgo reads an algorithm name ("" is the default, P-256).
+func ParseAlgo(s string) (Algo, error) { return pki.ParseAlgo(s) }
+
 // InitRequest describes a new CA.
 type InitRequest struct {
-	Algo       pki.Algo
+	Algo       Algo
 	CommonName string
 	Days       int
 	Passphrase pki.Passphrase // empty only with NoPassphrase

@@ -16,9 +16,10 @@ import (
 
 // ImportOptions tune ImportEasyRSA.
 type ImportOptions struct {
-	// Passphrase re-encrypts the CA key (the one easy-rsa used); empty for
-	// a nopass CA.
-	Passphrase pki.Passphrase
+	// AskPassphrase gives the passphrase of easy-rsa's CA key; it is called
+	// only when that key is encrypted, and the key is stored encrypted
+	// under the same passphrase.
+	AskPassphrase func() (Passphrase, error)
 	// TLSCrypt is the content of the servers' ta.key; a new key is drawn
 	// when nil (then every server needs the new ta.key).
 	TLSCrypt []byte
@@ -52,7 +53,29 @@ type Retired struct {
 // in the same transaction, so the CRL signed at its end lists them and a
 // user has at most one certificate off the CRL. Nothing is written on error
 // or in a dry run.
-func (a *Authority) ImportEasyRSA(ctx context.Context, p *easyrsa.PKI, o ImportOptions) (ImportSummary, error) {
+func (a *Authority) ImportEasyRSA(ctx context.Context, dir string, o ImportOptions) (ImportSummary, error) {
+	if ok, err := a.Initialized(ctx); err != nil {
+		return ImportSummary{}, err
+	} else if ok {
+		return ImportSummary{}, fmt.Errorf("%w: import needs an empty database", ErrInitialized)
+	}
+	var pass pki.Passphrase
+	p, err := easyrsa.Load(dir, func() (pki.Passphrase, error) {
+		if o.AskPassphrase == nil {
+			return nil, fmt.Errorf("%w: the CA key is encrypted and no passphrase was given", pki.ErrWrongPassphrase)
+		}
+		var err error
+		pass, err = o.AskPassphrase()
+		return pass, err
+	})
+	if err != nil {
+		return ImportSummary{}, err
+	}
+	return a.importPKI(ctx, p, pass, o)
+}
+
+// importPKI adopts a loaded PKI; pass re-encrypts its CA key.
+func (a *Authority) importPKI(ctx context.Context, p *easyrsa.PKI, pass pki.Passphrase, o ImportOptions) (ImportSummary, error) {
 	var sum ImportSummary
 	if ok, err := a.Initialized(ctx); err != nil {
 		return sum, err
@@ -60,7 +83,7 @@ func (a *Authority) ImportEasyRSA(ctx context.Context, p *easyrsa.PKI, o ImportO
 		return sum, ErrInitialized
 	}
 	ca := &pki.CA{Cert: p.CACert, Key: p.CAKey}
-	keyPEM, err := pki.EncryptKey(p.CAKey, o.Passphrase)
+	keyPEM, err := pki.EncryptKey(p.CAKey, pass)
 	if err != nil {
 		return sum, err
 	}
@@ -83,7 +106,7 @@ func (a *Authority) ImportEasyRSA(ctx context.Context, p *easyrsa.PKI, o ImportO
 	}
 	err = a.withRetry(ctx, func(q *store.Queries) error {
 		if err := q.PutCA(ctx, store.CA{Algo: string(pki.AlgoOf(p.CAKey.Public())), CertPEM: string(u.certPEM),
-			KeyPEM: string(keyPEM), Encrypted: len(o.Passphrase) > 0, TLSCrypt: sealedTA, CreatedAt: a.now()}); err != nil {
+			KeyPEM: string(keyPEM), Encrypted: len(pass) > 0, TLSCrypt: sealedTA, CreatedAt: a.now()}); err != nil {
 			if errors.Is(err, store.ErrExists) {
 				return ErrInitialized
 			}

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vpnkeys/vpnkeys/internal/easyrsa"
 	"github.com/vpnkeys/vpnkeys/internal/easyrsa/easyrsatest"
 	"github.com/vpnkeys/vpnkeys/internal/pki"
 	"github.com/vpnkeys/vpnkeys/internal/store"
@@ -60,10 +59,6 @@ func testImportSupersedes(t *testing.T, renew func(*testing.T, *easyrsatest.PKI)
 	newFile := filepath.Join(er.Dir, "issued", "alice.crt")
 	oldSerial, newSerial := fileSerial(t, oldFile), fileSerial(t, newFile)
 
-	p, err := easyrsa.Load(er.Dir, nil)
-	if err != nil {
-		t.Fatalf("Load: %v", err)
-	}
 	dir := t.TempDir()
 	db, err := store.Open(ctx, filepath.Join(dir, "vpnkeys.db"))
 	if err != nil {
@@ -74,7 +69,7 @@ func testImportSupersedes(t *testing.T, renew func(*testing.T, *easyrsatest.PKI)
 
 	want := Retired{User: "alice", Serial: oldSerial, Kept: newSerial}
 	for _, dry := range []bool{true, false} {
-		sum, err := a.ImportEasyRSA(ctx, p, ImportOptions{DryRun: dry})
+		sum, err := a.ImportEasyRSA(ctx, er.Dir, ImportOptions{DryRun: dry})
 		if err != nil {
 			t.Fatalf("ImportEasyRSA(dry run %v): %v", dry, err)
 		}

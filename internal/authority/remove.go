@@ -32,9 +32,9 @@ type ServerChange struct {
 // SetServer changes a server's remote (host, port, protocol) or subnet.
 // Profiles and server files written afterwards carry the change; those
 // already written do not (the CLI says to rewrite them).
-func (a *Authority) SetServer(ctx context.Context, c ServerChange) (store.Server, error) {
+func (a *Authority) SetServer(ctx context.Context, c ServerChange) (ServerView, error) {
 	if err := account.ValidName(c.Name); err != nil {
-		return store.Server{}, fmt.Errorf("server %w", err)
+		return ServerView{}, fmt.Errorf("server %w", err)
 	}
 	var s store.Server
 	err := a.withRetry(ctx, func(q *store.Queries) error {
@@ -68,7 +68,7 @@ func (a *Authority) SetServer(ctx context.Context, c ServerChange) (store.Server
 		}
 		return a.audit(ctx, q, "server.set", c.Name, detail)
 	})
-	return s, err
+	return serverView(s), err
 }
 
 // RemoveServer unregisters a server: profiles issued afterwards no longer

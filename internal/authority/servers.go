@@ -28,25 +28,25 @@ type ServerRequest struct {
 }
 
 // AddServer registers a server. Profiles issued afterwards list it.
-func (a *Authority) AddServer(ctx context.Context, r ServerRequest) (store.Server, error) {
+func (a *Authority) AddServer(ctx context.Context, r ServerRequest) (ServerView, error) {
 	if err := account.ValidName(r.Name); err != nil {
-		return store.Server{}, fmt.Errorf("server %w", err)
+		return ServerView{}, fmt.Errorf("server %w", err)
 	}
 	rem, err := ovpn.ParseRemote(r.Remote)
 	if err != nil {
-		return store.Server{}, fmt.Errorf("%w: %w", account.ErrInvalid, err)
+		return ServerView{}, fmt.Errorf("%w: %w", account.ErrInvalid, err)
 	}
 	if r.Subnet == "" {
 		r.Subnet = DefaultSubnet
 	}
 	if _, _, err := ovpn.ParseSubnet(r.Subnet); err != nil {
-		return store.Server{}, fmt.Errorf("%w: %w", account.ErrInvalid, err)
+		return ServerView{}, fmt.Errorf("%w: %w", account.ErrInvalid, err)
 	}
 	if err := r.Push.Validate(); err != nil {
-		return store.Server{}, fmt.Errorf("%w: %w", account.ErrInvalid, err)
+		return ServerView{}, fmt.Errorf("%w: %w", account.ErrInvalid, err)
 	}
 	if _, err := a.db.Q().GetCA(ctx); errors.Is(err, store.ErrNotFound) {
-		return store.Server{}, ErrNotInitialized
+		return ServerView{}, ErrNotInitialized
 	}
 	s := store.Server{Name: r.Name, Host: rem.Host, Port: rem.Port, Proto: rem.Proto, Subnet: r.Subnet, CreatedAt: a.now()}
 	setPush(&s, r.Push)
@@ -59,12 +59,13 @@ func (a *Authority) AddServer(ctx context.Context, r ServerRequest) (store.Serve
 		}
 		return a.audit(ctx, q, "server.add", r.Name, map[string]any{"remote": rem.String(), "subnet": r.Subnet})
 	})
-	return s, err
+	return serverView(s), err
 }
 
 // Servers lists the registered servers in profile order.
-func (a *Authority) Servers(ctx context.Context) ([]store.Server, error) {
-	return a.db.Q().ListServers(ctx)
+func (a *Authority) Servers(ctx context.Context) ([]ServerView, error) {
+	list, err := a.db.Q().ListServers(ctx)
+	return serverViews(list), err
 }
 
 // ServerFile names, as OpenVPN's server.conf refers to them.

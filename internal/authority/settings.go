@@ -27,11 +27,6 @@ const (
 // SettingKeys lists the keys Settings and SetSetting know, in display order.
 var SettingKeys = []string{SettingCompany, SettingContact, SettingPublicURL, SettingLinkTTL, SettingCertDays}
 
-// Settings returns the stored settings.
-func Settings(ctx context.Context, db *store.DB) (map[string]string, error) {
-	return db.Q().Settings(ctx)
-}
-
 // ValidSetting checks value for key; "" (which clears the key) is valid.
 func ValidSetting(key, value string) error {
 	if !slices.Contains(SettingKeys, key) {

@@ -1,16 +1,12 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"sort"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
-	"github.com/vpnkeys/vpnkeys/internal/account"
-	"github.com/vpnkeys/vpnkeys/internal/store"
+	"github.com/vpnkeys/vpnkeys/internal/authority"
 )
 
 func (app *app) dbCommand() *cobra.Command {
@@ -29,23 +25,7 @@ is a postgres:// URL or an SQLite file path.`,
 			if from == "" || to == "" {
 				return usagef("--from and --to are required")
 			}
-			ctx := withActor(cmd.Context())
-			src, err := store.Open(ctx, from)
-			if err != nil {
-				return err
-			}
-			defer src.Close()
-			dst, err := store.Open(ctx, to)
-			if err != nil {
-				return err
-			}
-			defer dst.Close()
-			if dst.Dialect() == store.Postgres {
-				if err := checkPostgresText(ctx, src); err != nil {
-					return err
-				}
-			}
-			counts, err := store.Copy(ctx, src, dst)
+			counts, err := authority.CopyDatabase(withActor(cmd.Context()), from, to)
 			if err != nil {
 				return err
 			}
@@ -65,31 +45,4 @@ is a postgres:// URL or an SQLite file path.`,
 	cp.Flags().StringVar(&to, "to", "", "destination database (no CA yet)")
 	cmd.AddCommand(cp)
 	return cmd
-}
-
-// checkPostgresText finds the user whose free text PostgreSQL would refuse
-// (invalid UTF-8 or a NUL byte, which an older vpnkeys let add --name store
-// in SQLite), so the copy stops before it starts with a line that says
-// what to fix, instead of halfway with the database's words.
-func checkPostgresText(ctx context.Context, src *store.DB) error {
-	users, err := src.Q().ListUsers(ctx, store.UserFilter{})
-	if err != nil {
-		return fmt.Errorf("checking users: %w", err)
-	}
-	for _, u := range users {
-		for _, f := range []struct{ field, flag, v string }{{"full name", "--name", u.FullName}, {"email", "--email", u.Email}} {
-			why := ""
-			switch {
-			case !utf8.ValidString(f.v):
-				why = "not valid UTF-8"
-			case strings.ContainsRune(f.v, 0):
-				why = "holds a NUL byte"
-			default:
-				continue
-			}
-			return fmt.Errorf("%w: user %q: %s: %s, which PostgreSQL refuses; correct it in the source with vpnkeys add %s %s ..., then copy again",
-				account.ErrInvalid, u.Name, f.field, why, u.Name, f.flag)
-		}
-	}
-	return nil
 }

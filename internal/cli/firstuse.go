@@ -5,7 +5,7 @@ import (
 	"os"
 
 	"github.com/vpnkeys/vpnkeys/internal/ovpn"
-	"github.com/vpnkeys/vpnkeys/internal/store"
+	"github.com/vpnkeys/vpnkeys/internal/authority"
 )
 
 var errFirstRemote = usagef("no CA and no server yet: the first 'vpnkeys add' needs --remote HOST:PORT[/udp|/tcp] (where clients reach your OpenVPN server), or run 'vpnkeys init' and 'vpnkeys server add NAME --remote HOST:PORT' first")
@@ -14,7 +14,7 @@ var errFirstRemote = usagef("no CA and no server yet: the first 'vpnkeys add' ne
 // nothing has been set up: a command that would create it may still refuse
 // without leaving a data folder behind. PostgreSQL is never fresh here.
 func (app *app) freshData() bool {
-	if store.IsPostgres(app.dsn) {
+	if authority.IsPostgres(app.dsn) {
 		return false
 	}
 	_, err := os.Stat(app.dsn)
@@ -22,13 +22,13 @@ func (app *app) freshData() bool {
 }
 
 // hasRemote reports whether one of servers is reached at remote.
-func hasRemote(servers []store.Server, remote string) bool {
+func hasRemote(servers []authority.ServerView, remote string) bool {
 	r, err := ovpn.ParseRemote(remote)
 	if err != nil {
 		return false
 	}
 	for _, s := range servers {
-		if (ovpn.Remote{Host: s.Host, Port: s.Port, Proto: s.Proto}) == r {
+		if s.Remote == r {
 			return true
 		}
 	}

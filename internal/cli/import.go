@@ -9,8 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vpnkeys/vpnkeys/internal/authority"
-	"github.com/vpnkeys/vpnkeys/internal/easyrsa"
-	"github.com/vpnkeys/vpnkeys/internal/pki"
 )
 
 func (app *app) importCommand() *cobra.Command {
@@ -70,20 +68,8 @@ func (app *app) importEasyRSA(cmd *cobra.Command, dir, taKey string, dryRun bool
 	if err != nil {
 		return err
 	}
-	if ok, err := a.Initialized(ctx); err != nil {
-		return err
-	} else if ok {
-		return fmt.Errorf("%w: import needs an empty database", authority.ErrInitialized)
-	}
-	var pass pki.Passphrase
-	p, err := easyrsa.Load(dir, func() (pki.Passphrase, error) {
-		pass, err = app.passphrase(false)
-		return pass, err
-	})
-	if err != nil {
-		return err
-	}
-	sum, err := a.ImportEasyRSA(ctx, p, authority.ImportOptions{Passphrase: pass, TLSCrypt: ta, DryRun: dryRun})
+	ask := func() (authority.Passphrase, error) { return app.passphrase(false) }
+	sum, err := a.ImportEasyRSA(ctx, dir, authority.ImportOptions{AskPassphrase: ask, TLSCrypt: ta, DryRun: dryRun})
 	for _, w := range sum.Warnings {
 		fmt.Fprintln(app.stdio.Err, "warning: "+w)
 	}

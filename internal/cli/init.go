@@ -8,7 +8,6 @@ import (
 
 	"github.com/vpnkeys/vpnkeys/internal/authority"
 	"github.com/vpnkeys/vpnkeys/internal/config"
-	"github.com/vpnkeys/vpnkeys/internal/pki"
 )
 
 type initFlags struct {
@@ -23,7 +22,7 @@ func (f *initFlags) register(cmd *cobra.Command) {
 	f.cmd = cmd
 	cmd.Flags().StringVar(&f.algo, "algo", "p256", "CA key algorithm: p256, p384, ed25519, rsa2048, rsa3072, rsa4096")
 	cmd.Flags().StringVar(&f.cn, "cn", "", "CA common name (default \"COMPANY VPN CA\" or \"vpnkeys CA\")")
-	cmd.Flags().IntVar(&f.days, "ca-days", pki.DefaultCADays, "CA lifetime in days")
+	cmd.Flags().IntVar(&f.days, "ca-days", authority.DefaultCADays, "CA lifetime in days")
 	cmd.Flags().BoolVar(&f.noPassphrase, "no-passphrase", false, "store the CA key unencrypted (throwaway setups only)")
 }
 
@@ -54,7 +53,7 @@ or read from --passphrase-file or ` + EnvPassphrase + `.`,
 }
 
 func (app *app) initCA(ctx context.Context, f initFlags) error {
-	algo, err := pki.ParseAlgo(f.algo)
+	algo, err := authority.ParseAlgo(f.algo)
 	if err != nil {
 		return err
 	}
@@ -63,7 +62,7 @@ func (app *app) initCA(ctx context.Context, f initFlags) error {
 	}
 	// On a fresh data folder the passphrase comes first, so that a missing
 	// or refused one leaves no folder and no database behind.
-	var pass pki.Passphrase
+	var pass authority.Passphrase
 	getPass := func() error {
 		if f.noPassphrase || pass != nil {
 			return nil

@@ -10,7 +10,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/vpnkeys/vpnkeys/internal/authority"
-	"github.com/vpnkeys/vpnkeys/internal/pki"
 )
 
 // EnvPassphrase holds the CA passphrase for automation. It is read from
@@ -25,7 +24,7 @@ var errNoPassphrase = errors.New("no CA passphrase: give --passphrase-file FILE 
 // passphrase must pass authority.StrongEnough (the rule admin passwords
 // follow), and on a terminal it is asked as a new one, twice, with up to
 // three tries for a typo or a weak one.
-func (app *app) passphrase(isNew bool) (pki.Passphrase, error) {
+func (app *app) passphrase(isNew bool) (authority.Passphrase, error) {
 	if app.passFile != "" {
 		b, err := os.ReadFile(app.passFile)
 		if err != nil {
@@ -33,18 +32,18 @@ func (app *app) passphrase(isNew bool) (pki.Passphrase, error) {
 		}
 		b = bytes.TrimRight(b, "\r\n")
 		if len(b) == 0 {
-			return nil, fmt.Errorf("%w: passphrase file %s is empty", pki.ErrInvalid, app.passFile)
+			return nil, usagef("passphrase file %s is empty", app.passFile)
 		}
 		if isNew && !authority.StrongEnough(string(b)) {
 			return nil, fmt.Errorf("%w in passphrase file %s", errWeakPassphrase, app.passFile)
 		}
-		return pki.Passphrase(b), nil
+		return authority.Passphrase(b), nil
 	}
 	if v, ok := os.LookupEnv(EnvPassphrase); ok && v != "" {
 		if isNew && !authority.StrongEnough(v) {
 			return nil, fmt.Errorf("%w in %s", errWeakPassphrase, EnvPassphrase)
 		}
-		return pki.Passphrase(v), nil
+		return authority.Passphrase(v), nil
 	}
 	f, ok := app.stdio.In.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
@@ -53,22 +52,22 @@ func (app *app) passphrase(isNew bool) (pki.Passphrase, error) {
 	if !isNew {
 		p, err := readHidden(f, app.stdio.Err, "CA passphrase: ")
 		if err == nil && len(p) == 0 {
-			err = fmt.Errorf("%w: empty passphrase", pki.ErrInvalid)
+			err = usagef("empty passphrase")
 		}
 		return p, err
 	}
 	return newPassphrase(f, app.stdio.Err)
 }
 
-var errWeakPassphrase = fmt.Errorf("%w: CA passphrase too short: use at least %d characters (or --no-passphrase for a throwaway CA)",
-	pki.ErrInvalid, authority.MinSecretChars)
+var errWeakPassphrase = usagef("CA passphrase too short: use at least %d characters (or --no-passphrase for a throwaway CA)",
+	authority.MinSecretChars)
 
 // newPassphrase asks for a new CA passphrase and its repetition on a
 // terminal, up to three times.
-func newPassphrase(f *os.File, prompt io.Writer) (pki.Passphrase, error) {
+func newPassphrase(f *os.File, prompt io.Writer) (authority.Passphrase, error) {
 	var err error
 	for range 3 {
-		var p, again pki.Passphrase
+		var p, again authority.Passphrase
 		if p, err = readHidden(f, prompt, "New CA passphrase: "); err != nil {
 			return nil, err
 		}
@@ -88,18 +87,18 @@ func newPassphrase(f *os.File, prompt io.Writer) (pki.Passphrase, error) {
 			return p, nil
 		}
 		p.Wipe()
-		err = fmt.Errorf("%w: the passphrases differ", pki.ErrInvalid)
+		err = usagef("the passphrases differ")
 		fmt.Fprintln(prompt, "The passphrases differ; try again.")
 	}
 	return nil, err
 }
 
-func readHidden(f *os.File, prompt io.Writer, label string) (pki.Passphrase, error) {
+func readHidden(f *os.File, prompt io.Writer, label string) (authority.Passphrase, error) {
 	fmt.Fprint(prompt, label)
 	b, err := term.ReadPassword(int(f.Fd()))
 	fmt.Fprintln(prompt)
 	if err != nil {
 		return nil, fmt.Errorf("reading passphrase: %w", err)
 	}
-	return pki.Passphrase(b), nil
+	return authority.Passphrase(b), nil
 }

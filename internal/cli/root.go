@@ -16,8 +16,6 @@ import (
 
 	"github.com/vpnkeys/vpnkeys/internal/authority"
 	"github.com/vpnkeys/vpnkeys/internal/config"
-	"github.com/vpnkeys/vpnkeys/internal/easyrsa"
-	"github.com/vpnkeys/vpnkeys/internal/store"
 )
 
 // Stdio is where a run reads and writes.
@@ -41,7 +39,7 @@ type app struct {
 	cfg       config.Config
 
 	log     *slog.Logger
-	db      *store.DB
+	db      *authority.Database
 	auth    *authority.Authority
 	observe func(op string, took time.Duration, err error) // set by serve, for metrics
 	ux      uxState                                        // settings.go
@@ -66,11 +64,11 @@ func Run(ctx context.Context, args []string, stdio Stdio) int {
 		if ctx.Err() != nil {
 			err = fmt.Errorf("%w: %w", errCanceled, err)
 		}
-		var probs easyrsa.ProblemsError
+		var probs interface{ Lines() []string }
 		if errors.As(err, &probs) {
 			// One line per problem, each naming its file and line.
-			for _, p := range probs {
-				fmt.Fprintln(stdio.Err, "vpnkeys: "+oneLine(errors.New(p.String())))
+			for _, p := range probs.Lines() {
+				fmt.Fprintln(stdio.Err, "vpnkeys: "+oneLine(errors.New(p)))
 			}
 		} else {
 			fmt.Fprintln(stdio.Err, "vpnkeys: "+oneLine(err))
@@ -181,12 +179,12 @@ func (app *app) open(ctx context.Context) (*authority.Authority, error) {
 	if app.auth != nil {
 		return app.auth, nil
 	}
-	if !store.IsPostgres(app.dsn) {
+	if !authority.IsPostgres(app.dsn) {
 		if err := os.MkdirAll(app.dataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("creating data folder: %w", err)
 		}
 	}
-	db, err := store.Open(ctx, app.dsn)
+	db, err := authority.OpenDatabase(ctx, app.dsn)
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +192,7 @@ func (app *app) open(ctx context.Context) (*authority.Authority, error) {
 	if err := app.applySettings(ctx); err != nil {
 		return nil, err
 	}
-	app.auth = authority.New(db, authority.Options{LeafDays: app.ux.certDays,
+	app.auth = db.Service(authority.Options{LeafDays: app.ux.certDays,
 		Logger: app.log, DataDir: app.dataDir, Templates: app.templates,
 		Company: app.company, Contact: app.contact,
 		PublicURL: app.cfg.PublicURL, LinkTTL: app.cfg.LinkTTL.Duration, Observe: app.observe,

@@ -38,7 +38,7 @@ from one to the next.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(app.stdio.Out, "server %s registered at %s:%d/%s, clients from %s\n", s.Name, s.Host, s.Port, s.Proto, s.Subnet)
+			fmt.Fprintf(app.stdio.Out, "server %s registered at %s, clients from %s\n", s.Name, s.Remote, s.Subnet)
 			return nil
 		},
 	}
@@ -103,7 +103,7 @@ FILE.bak-TIMESTAMP with its mode. crl.pem is always vpnkeys' own.`,
 			tw := tabwriter.NewWriter(app.stdio.Out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tREMOTE\tSUBNET\tPUSHES")
 			for _, s := range servers {
-				fmt.Fprintf(tw, "%s\t%s:%d/%s\t%s\t%s\n", s.Name, s.Host, s.Port, s.Proto, s.Subnet, pushSummary(authority.PushOf(s)))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Name, s.Remote, s.Subnet, pushSummary(s.Push))
 			}
 			return tw.Flush()
 		},

@@ -51,8 +51,8 @@ the users' bundles (vpnkeys add USER...) for it to reach them.
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(app.stdio.Out, "server %s now at %s:%d/%s, clients from %s; rewrite its files with 'vpnkeys server files %s --out DIR' and bundles with 'vpnkeys add USER...'\n",
-				s.Name, s.Host, s.Port, s.Proto, s.Subnet, s.Name)
+			fmt.Fprintf(app.stdio.Out, "server %s now at %s, clients from %s; rewrite its files with 'vpnkeys server files %s --out DIR' and bundles with 'vpnkeys add USER...'\n",
+				s.Name, s.Remote, s.Subnet, s.Name)
 			return nil
 		},
 	}

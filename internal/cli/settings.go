@@ -26,7 +26,7 @@ type uxState struct {
 // applySettings fills, from the settings table, every setting that no
 // flag, environment variable or config file gave.
 func (app *app) applySettings(ctx context.Context) error {
-	stored, err := authority.Settings(ctx, app.db)
+	stored, err := app.db.Settings(ctx)
 	if err != nil {
 		return err
 	}
@@ -104,7 +104,7 @@ Keys: company, contact, public_url, link_ttl (e.g. 72h), cert_days.`,
 			if _, err := app.open(cmd.Context()); err != nil {
 				return err
 			}
-			stored, err := authority.Settings(cmd.Context(), app.db)
+			stored, err := app.db.Settings(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/vpnkeys/vpnkeys/internal/authority"
 	"github.com/vpnkeys/vpnkeys/internal/ovpn"
-	"github.com/vpnkeys/vpnkeys/internal/store"
 )
 
 type addFlags struct {
@@ -141,7 +140,7 @@ func (app *app) firstUse(ctx context.Context, f addFlags) (*authority.Authority,
 }
 
 // firstCA creates the CA and, when there is none, the first server.
-func (app *app) firstCA(ctx context.Context, f addFlags, servers []store.Server) (*authority.Authority, error) {
+func (app *app) firstCA(ctx context.Context, f addFlags, servers []authority.ServerView) (*authority.Authority, error) {
 	if err := app.initCA(ctx, f.initFlags); err != nil {
 		return nil, err
 	}
@@ -150,7 +149,7 @@ func (app *app) firstCA(ctx context.Context, f addFlags, servers []store.Server)
 }
 
 // firstServer registers server "vpn" at remote when servers is empty.
-func (app *app) firstServer(ctx context.Context, servers []store.Server, remote string) error {
+func (app *app) firstServer(ctx context.Context, servers []authority.ServerView, remote string) error {
 	if len(servers) > 0 {
 		return nil
 	}

@@ -42,11 +42,17 @@ func (ProblemsError) Kind() fault.Kind { return fault.Invalid }
 func (ProblemsError) Code() string { return "invalid" }
 
 func (e ProblemsError) Error() string {
+	return fmt.Sprintf("%d problems in the easy-rsa PKI:\n%s", len(e), strings.Join(e.Lines(), "\n"))
+}
+
+// Lines gives each problem on a line of its own, naming its file and line,
+// for a front end that prints them one by one.
+func (e ProblemsError) Lines() []string {
 	lines := make([]string, len(e))
 	for i, p := range e {
 		lines[i] = p.String()
 	}
-	return fmt.Sprintf("%d problems in the easy-rsa PKI:\n%s", len(e), strings.Join(lines, "\n"))
+	return lines
 }
 
 // Cert is one index.txt row with its certificate and, when found, its key.

@@ -273,23 +273,16 @@ func (s *Server) createLink(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, map[string]any{"user": l.User, "link": l.URL, "expires": l.ExpiresAt})
 }
 
-type serverView struct {
-	Name   string `json:"name"`
-	Remote string `json:"remote"`
-	Subnet string `json:"subnet"`
-}
-
 func (s *Server) listServers(w http.ResponseWriter, r *http.Request) {
 	list, err := s.auth.Servers(r.Context())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	out := make([]serverView, len(list))
-	for i, sv := range list {
-		out[i] = serverView{sv.Name, fmt.Sprintf("%s:%d/%s", sv.Host, sv.Port, sv.Proto), sv.Subnet}
+	if list == nil {
+		list = []authority.ServerView{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"servers": out})
+	writeJSON(w, http.StatusOK, map[string]any{"servers": list})
 }
 
 func (s *Server) serverFiles(w http.ResponseWriter, r *http.Request) {
