@@ -4,8 +4,8 @@ import (
 	"errors"
 	"os"
 
-	"github.com/vpnkeys/vpnkeys/internal/ovpn"
 	"github.com/vpnkeys/vpnkeys/internal/authority"
+	"github.com/vpnkeys/vpnkeys/internal/ovpn"
 )
 
 var errFirstRemote = usagef("no CA and no server yet: the first 'vpnkeys add' needs --remote HOST:PORT[/udp|/tcp] (where clients reach your OpenVPN server), or run 'vpnkeys init' and 'vpnkeys server add NAME --remote HOST:PORT' first")
