@@ -194,6 +194,11 @@ func (a *Authority) forgetPending(ctx context.Context, serials []string) {
 // plan does one user's CPU work: key, certificate, bundle rendered.
 func (a *Authority) plan(u *unlockedCA, tmpl *bundle.Templates, servers []bundle.Server, r UserRequest, cur store.UserCert, opts AddOptions, now time.Time) (planned, error) {
 	p := planned{user: mergeUser(r, cur, now)}
+	if c := cur.Cert; c != nil && c.State == store.StateRevoked && !opts.Reinstate {
+		// Checked up front too; here it holds when a revocation commits
+		// between that check and this (re)try of the batch.
+		return p, fmt.Errorf("%w: %s; reinstating must be asked for explicitly", ErrRevokedUser, revokedLine(cur))
+	}
 	if c := cur.Cert; c != nil && c.State == store.StateActive {
 		old := *c
 		p.old = &old

@@ -200,6 +200,19 @@ func (s *Staged) move() error {
 	return nil
 }
 
+// removeAll is os.RemoveAll tried three times: a bundle folder being
+// replaced at the same moment (renameat2 exchange) can make one pass fail
+// with "directory not empty".
+func removeAll(p string) error {
+	var err error
+	for range 3 {
+		if err = os.RemoveAll(p); err == nil {
+			return nil
+		}
+	}
+	return err
+}
+
 // Remove deletes user's bundle folder and archives from outDir (a revoked
 // user's private key must not stay on disk). It reports what it removed.
 func Remove(outDir, user string) ([]string, error) {
@@ -210,7 +223,7 @@ func Remove(outDir, user string) ([]string, error) {
 		if _, err := os.Lstat(p); err != nil {
 			continue
 		}
-		if err := os.RemoveAll(p); err != nil {
+		if err := removeAll(p); err != nil {
 			errs = append(errs, fmt.Errorf("removing bundle of %s: %w", user, err))
 			continue
 		}

@@ -41,7 +41,13 @@ func startInstance(t testing.TB, env []string, args ...string) *instance {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("serve %v log:\n%s", args, stderr.String())
+		}
+	})
 	sc := bufio.NewScanner(stdout)
 	if !sc.Scan() {
 		t.Fatalf("serve printed nothing:\n%s", stderr.String())
