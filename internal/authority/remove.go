@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/vpnkeys/vpnkeys/internal/account"
+	"github.com/vpnkeys/vpnkeys/internal/fault"
 	"github.com/vpnkeys/vpnkeys/internal/ovpn"
 	"github.com/vpnkeys/vpnkeys/internal/pki"
 	"github.com/vpnkeys/vpnkeys/internal/store"
@@ -16,7 +17,7 @@ import (
 
 // ErrLastServer refuses to remove the only server while users have access:
 // every profile issued afterwards would list no server.
-var ErrLastServer = errors.New("the last server cannot be removed while users have active certificates: add its replacement first")
+var ErrLastServer = fault.New(fault.Conflict, "last_server", "the last server cannot be removed while users have active certificates: add its replacement first")
 
 // ServerChange edits a registered server; empty fields keep their value,
 // and a nil pushed list or domain keeps it (an empty one clears it).

@@ -13,12 +13,13 @@ import (
 	"time"
 
 	"github.com/vpnkeys/vpnkeys/internal/bundle"
+	"github.com/vpnkeys/vpnkeys/internal/fault"
 	"github.com/vpnkeys/vpnkeys/internal/safefile"
 )
 
 // ErrFilesChanged refuses to overwrite files in a server folder that
 // vpnkeys did not write, or that changed since it wrote them.
-var ErrFilesChanged = errors.New("files not written by vpnkeys, or changed since")
+var ErrFilesChanged = fault.New(fault.Conflict, "files_changed", "files not written by vpnkeys, or changed since")
 
 // ManifestName is the file in a server folder that records what vpnkeys
 // wrote there: one SHA-256 per file. It lives beside the files rather than

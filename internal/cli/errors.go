@@ -4,12 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/vpnkeys/vpnkeys/internal/account"
-	"github.com/vpnkeys/vpnkeys/internal/authority"
-	"github.com/vpnkeys/vpnkeys/internal/easyrsa"
-	"github.com/vpnkeys/vpnkeys/internal/ovpn"
-	"github.com/vpnkeys/vpnkeys/internal/pki"
-	"github.com/vpnkeys/vpnkeys/internal/store"
+	"github.com/vpnkeys/vpnkeys/internal/fault"
 )
 
 // usageError marks a command line that does not parse.
@@ -29,37 +24,22 @@ const (
 )
 
 // exitCode maps an error to the process exit code: the one place where
-// domain errors meet the shell.
+// the service's errors meet the shell. Bad usage and every error the
+// service classifies as the caller's to fix (invalid, not found, conflict,
+// unauthorized, unavailable) exit 2; the rest 1.
 func exitCode(err error) int {
 	var ue usageError
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &ue),
-		errors.Is(err, account.ErrInvalid),
-		errors.Is(err, pki.ErrInvalid),
-		errors.Is(err, pki.ErrWrongPassphrase),
-		errors.Is(err, ovpn.ErrRemote),
-		errors.Is(err, authority.ErrUserNotFound),
-		errors.Is(err, authority.ErrServerNotFound),
-		errors.Is(err, authority.ErrServerExists),
-		errors.Is(err, authority.ErrNotActive),
-		errors.Is(err, authority.ErrNotInitialized),
-		errors.Is(err, authority.ErrInitialized),
-		errors.Is(err, authority.ErrNoServers),
-		errors.Is(err, errNoPassphrase),
-		errors.Is(err, store.ErrExists),
-		errors.Is(err, authority.ErrTokenExists),
-		errors.Is(err, authority.ErrUnauthorized),
-		errors.Is(err, authority.ErrNoMail),
-		errors.Is(err, authority.ErrNoEmail),
-		errors.Is(err, authority.ErrNoAdmin),
-		errors.Is(err, authority.ErrFilesChanged),
-		errors.Is(err, authority.ErrLastServer),
-		errors.As(err, new(easyrsa.ProblemsError)):
+	case errors.As(err, &ue):
 		return exitUsage
 	case errors.Is(err, errCanceled):
 		return exitCanceled
+	}
+	switch fault.KindOf(err) {
+	case fault.Invalid, fault.NotFound, fault.Conflict, fault.Unauthorized, fault.Unavailable:
+		return exitUsage
 	}
 	return exitFailure
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +9,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/vpnkeys/vpnkeys/internal/authority"
+	"github.com/vpnkeys/vpnkeys/internal/fault"
 )
 
 // EnvPassphrase holds the CA passphrase for automation. It is read from
@@ -17,7 +17,7 @@ import (
 // anyone on the host can read it in /proc.
 const EnvPassphrase = "VPNKEYS_CA_PASSPHRASE"
 
-var errNoPassphrase = errors.New("no CA passphrase: give --passphrase-file FILE or set " + EnvPassphrase + ", or run on a terminal")
+var errNoPassphrase = fault.New(fault.Invalid, "no_passphrase", "no CA passphrase: give --passphrase-file FILE or set "+EnvPassphrase+", or run on a terminal")
 
 // passphrase reads the CA passphrase from --passphrase-file, the
 // environment or the terminal, in that order. isNew is for a new CA: the

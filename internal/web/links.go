@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/vpnkeys/vpnkeys/internal/authority"
+	"github.com/vpnkeys/vpnkeys/internal/fault"
 )
 
 //go:embed templates static
@@ -73,19 +74,26 @@ func (s *Server) linkDownload(w http.ResponseWriter, r *http.Request) {
 	w.Write(d.Data)
 }
 
+// linkPageOf names the link page text for each error code a link can meet.
+var linkPageOf = map[string]string{
+	"link_unknown": "unknown",
+	"link_used":    "used",
+	"link_expired": "expired",
+	"not_active":   "inactive",
+}
+
 func (s *Server) linkError(w http.ResponseWriter, lang string, err error) {
 	t := textsFor(lang)
-	key, code := "unknown", http.StatusNotFound
+	// The page's text by the error's code; a link that cannot be used any
+	// more is Gone, an unknown one Not Found.
+	key, ok := linkPageOf[fault.CodeOf(err)]
+	code := http.StatusGone
 	switch {
-	case errors.Is(err, authority.ErrLinkUsed):
-		key, code = "used", http.StatusGone
-	case errors.Is(err, authority.ErrLinkExpired):
-		key, code = "expired", http.StatusGone
-	case errors.Is(err, authority.ErrNotActive):
-		key, code = "inactive", http.StatusGone
-	case !errors.Is(err, authority.ErrLinkUnknown):
+	case !ok:
 		s.log.Error("link page failed", "err", err)
 		key, code = "error", http.StatusInternalServerError
+	case fault.KindOf(err) == fault.NotFound:
+		code = http.StatusNotFound
 	}
 	contact := s.auth.Contact()
 	if contact == "" {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/vpnkeys/vpnkeys/internal/account"
 	"github.com/vpnkeys/vpnkeys/internal/authority"
+	"github.com/vpnkeys/vpnkeys/internal/fault"
 )
 
 // PageSize is how many users a page lists.
@@ -118,7 +119,7 @@ func (s *Server) uiCreateUser(w http.ResponseWriter, r *http.Request) {
 // uiFail shows a refusal as a page, with the domain's status code.
 func (s *Server) uiFail(w http.ResponseWriter, r *http.Request, heading string, err error, back string) {
 	code, _, public := status(err)
-	msg := publicMessage(err)
+	msg := fault.Message(err)
 	if !public {
 		s.log.Error(heading, "err", err)
 		msg = "Something went wrong; see the server log."
