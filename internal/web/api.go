@@ -22,9 +22,13 @@ func (s *Server) apiRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/openapi.json", serveOpenAPI)
 }
 
+// apiHandler serves one API route and returns its error, which authed
+// writes in the API's one error shape: no handler writes errors itself.
+type apiHandler func(w http.ResponseWriter, r *http.Request) error
+
 type route struct {
 	method, path string
-	handler      http.HandlerFunc
+	handler      apiHandler
 }
 
 func (s *Server) routes() []route {
@@ -43,8 +47,17 @@ func (s *Server) routes() []route {
 	}
 }
 
+// handle serves h and writes the error it returns.
+func (s *Server) handle(h apiHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	}
+}
+
 // authed checks the bearer token and tags the request's actor.
-func (s *Server) authed(next http.HandlerFunc) http.Handler {
+func (s *Server) authed(next apiHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		name, err := s.auth.Authenticate(r.Context(), strings.TrimSpace(tok))
@@ -58,7 +71,7 @@ func (s *Server) authed(next http.HandlerFunc) http.Handler {
 		}
 		ctx := authority.WithActor(r.Context(), authority.Actor{Name: "token:" + name, Source: remoteIP(r)})
 		w.Header().Set("Cache-Control", "no-store")
-		next(w, r.WithContext(ctx))
+		s.handle(next)(w, r.WithContext(ctx))
 	})
 }
 
@@ -102,28 +115,26 @@ type userList struct {
 	Total int                  `json:"total"`
 }
 
-func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	limit, err := intParam(r, "limit", 100, 1000)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	offset, err := intParam(r, "offset", 0, 1<<30)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	users, total, err := s.auth.List(r.Context(), authority.ListFilter{Search: q.Get("search"), Status: q.Get("status"),
 		OrderBy: q.Get("order"), Desc: q.Get("desc") == "true", Limit: limit, Offset: offset})
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if users == nil {
 		users = []authority.UserView{}
 	}
 	writeJSON(w, http.StatusOK, userList{users, total})
+	return nil
 }
 
 type createUserRequest struct {
@@ -137,74 +148,69 @@ type createUserRequest struct {
 	Reinstate bool `json:"reinstate"`
 }
 
-func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	var req createUserRequest
 	if err := decode(w, r, &req); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	res, err := s.auth.AddUsers(r.Context(), []authority.UserRequest{{Name: req.Name, Email: req.Email, FullName: req.FullName, OS: req.OS, Lang: req.Lang}},
 		authority.AddOptions{NewKey: req.NewKey, Reinstate: req.Reinstate})
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	d, err := s.auth.Show(r.Context(), req.Name)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	code := http.StatusOK
 	if res[0].Issued {
 		code = http.StatusCreated
 	}
 	writeJSON(w, code, d)
+	return nil
 }
 
-func (s *Server) showUser(w http.ResponseWriter, r *http.Request) {
+func (s *Server) showUser(w http.ResponseWriter, r *http.Request) error {
 	d, err := s.auth.Show(r.Context(), r.PathValue("user"))
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, d)
+	return nil
 }
 
-func (s *Server) revokeUser(w http.ResponseWriter, r *http.Request) {
+func (s *Server) revokeUser(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		Reason string `json:"reason"`
 	}
 	if err := decode(w, r, &req); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	reason, err := req.Reason, authority.ValidReason(req.Reason)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	res, err := s.auth.Revoke(r.Context(), r.PathValue("user"), reason)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"user": res.User, "serial": res.Serial, "serials": res.Serials,
 		"already_revoked": res.AlreadyRevoked, "links_ended": res.LinksEnded, "crl_number": res.CRL.Number})
+	return nil
 }
 
-func (s *Server) renewUser(w http.ResponseWriter, r *http.Request) {
+func (s *Server) renewUser(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		Reinstate bool `json:"reinstate"`
 	}
 	if err := decode(w, r, &req); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if _, err := s.auth.Renew(r.Context(), r.PathValue("user"), authority.AddOptions{Reinstate: req.Reinstate}); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	s.showUser(w, r)
+	return nil
 }
 
 type sendRequest struct {
@@ -221,20 +227,17 @@ type sendResponse struct {
 	MailError  string    `json:"mail_error,omitempty"`
 }
 
-func (s *Server) sendUser(w http.ResponseWriter, r *http.Request) {
+func (s *Server) sendUser(w http.ResponseWriter, r *http.Request) error {
 	var req sendRequest
 	if err := decode(w, r, &req); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if req.To != "" && req.To != "user" && req.To != "admin" {
-		s.writeError(w, r, fmt.Errorf("%w: to must be \"user\" or \"admin\"", errBadRequest))
-		return
+		return fmt.Errorf("%w: to must be \"user\" or \"admin\"", errBadRequest)
 	}
 	ttl, err := authority.LinkTTLHours(req.TTLHours)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	res, err := s.auth.Send(r.Context(), s.mailer, authority.SendRequest{User: r.PathValue("user"), ToAdmin: req.To == "admin",
 		Attach: req.Attach, LinkTTL: ttl})
@@ -244,87 +247,83 @@ func (s *Server) sendUser(w http.ResponseWriter, r *http.Request) {
 			// The mail failed but the link exists: hand it over.
 			out.MailError = err.Error()
 			writeJSON(w, http.StatusAccepted, out)
-			return
+			return nil
 		}
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
-func (s *Server) createLink(w http.ResponseWriter, r *http.Request) {
+func (s *Server) createLink(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		TTLHours float64 `json:"ttl_hours"`
 	}
 	if err := decode(w, r, &req); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	ttl, err := authority.LinkTTLHours(req.TTLHours)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	l, err := s.auth.CreateLink(r.Context(), r.PathValue("user"), ttl)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"user": l.User, "link": l.URL, "expires": l.ExpiresAt})
+	return nil
 }
 
-func (s *Server) listServers(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listServers(w http.ResponseWriter, r *http.Request) error {
 	list, err := s.auth.Servers(r.Context())
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if list == nil {
 		list = []authority.ServerView{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"servers": list})
+	return nil
 }
 
-func (s *Server) serverFiles(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serverFiles(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("server")
 	d, err := s.auth.ServerArchive(r.Context(), name)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Content-Type", d.ContentType)
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", d.Name))
 	w.Write(d.Data)
+	return nil
 }
 
-func (s *Server) crlInfo(w http.ResponseWriter, r *http.Request) {
+func (s *Server) crlInfo(w http.ResponseWriter, r *http.Request) error {
 	c, err := s.auth.CRL(r.Context())
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"number": c.Number, "this_update": c.ThisUpdate, "next_update": c.NextUpdate, "revoked": c.Revoked})
+	return nil
 }
 
-func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	limit, err := intParam(r, "limit", 100, 1000)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	before, err := intParam(r, "before", 0, 1<<62)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	evs, err := s.auth.Audit(r.Context(), authority.AuditFilter{Target: q.Get("target"), Action: q.Get("action"), Actor: q.Get("actor"), Limit: limit, Before: int64(before)})
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if evs == nil {
 		evs = []authority.AuditView{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"events": evs})
+	return nil
 }

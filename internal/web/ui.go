@@ -101,7 +101,7 @@ func (s *Server) uiRoutes(mux *http.ServeMux) {
 		{"GET /ui/import", s.uiImportPage},
 		{"POST /ui/import", s.uiImport},
 		{"GET /ui/servers", s.uiServers},
-		{"GET /ui/servers/{server}/files.tar.gz", s.serverFiles},
+		{"GET /ui/servers/{server}/files.tar.gz", s.handle(s.serverFiles)},
 		{"GET /ui/crl", s.uiCRL},
 		{"GET /ui/audit", s.uiAudit},
 	} {
