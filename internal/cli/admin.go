@@ -61,7 +61,7 @@ At least 12 characters.`,
 		Short: "End every session of a web admin",
 		Args:  exactArgs(1, "one admin NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := app.open(cmd.Context())
+			a, err := app.openExisting(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"golang.org/x/term"
 
@@ -19,20 +20,23 @@ const EnvPassphrase = "VPNKEYS_CA_PASSPHRASE"
 
 var errNoPassphrase = errors.New("no CA passphrase: give --passphrase-file FILE or set " + EnvPassphrase + ", or run on a terminal")
 
-// passphrase reads the CA passphrase from --passphrase-file, the
-// environment or the terminal, in that order. confirm asks twice on a
-// terminal (for a new CA).
+// CredentialName is the systemd credential that holds the CA passphrase:
+// the unit's LoadCredential=ca-passphrase:FILE (or LoadCredentialEncrypted=)
+// puts it in $CREDENTIALS_DIRECTORY, readable by the service alone.
+const CredentialName = "ca-passphrase"
+
+// passphrase reads the CA passphrase from --passphrase-file, the systemd
+// credential, the environment or the terminal, in that order. confirm asks
+// twice on a terminal (for a new CA).
 func (app *app) passphrase(confirm bool) (pki.Passphrase, error) {
 	if app.passFile != "" {
-		b, err := os.ReadFile(app.passFile)
-		if err != nil {
-			return nil, fmt.Errorf("reading passphrase file: %w", err)
+		return readPassFile(app.passFile)
+	}
+	if dir := os.Getenv("CREDENTIALS_DIRECTORY"); dir != "" {
+		p := filepath.Join(dir, CredentialName)
+		if _, err := os.Stat(p); err == nil {
+			return readPassFile(p)
 		}
-		b = bytes.TrimRight(b, "\r\n")
-		if len(b) == 0 {
-			return nil, fmt.Errorf("%w: passphrase file %s is empty", pki.ErrInvalid, app.passFile)
-		}
-		return pki.Passphrase(b), nil
 	}
 	if v, ok := os.LookupEnv(EnvPassphrase); ok && v != "" {
 		return pki.Passphrase(v), nil
@@ -59,6 +63,18 @@ func (app *app) passphrase(confirm bool) (pki.Passphrase, error) {
 		pki.Passphrase(again).Wipe()
 	}
 	return p, nil
+}
+
+func readPassFile(path string) (pki.Passphrase, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading passphrase file: %w", err)
+	}
+	b = bytes.TrimRight(b, "\r\n")
+	if len(b) == 0 {
+		return nil, fmt.Errorf("%w: passphrase file %s is empty", pki.ErrInvalid, path)
+	}
+	return pki.Passphrase(b), nil
 }
 
 func readHidden(f *os.File, prompt io.Writer, label string) (pki.Passphrase, error) {

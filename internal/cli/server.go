@@ -76,7 +76,7 @@ rewrites its crl.pem on every revocation made on this machine.`,
 		Short: "List registered servers",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := app.open(cmd.Context())
+			a, err := app.openExisting(cmd.Context())
 			if err != nil {
 				return err
 			}
