@@ -29,13 +29,20 @@ const CredentialName = "ca-passphrase"
 // credential, the environment or the terminal, in that order. confirm asks
 // twice on a terminal (for a new CA).
 func (app *app) passphrase(confirm bool) (pki.Passphrase, error) {
+	if app.passFile == "-" { // stdin: `runuser -u vpnkeys -- vpnkeys --passphrase-file - ... < FILE`
+		b, err := io.ReadAll(io.LimitReader(app.stdio.In, 64<<10))
+		if err != nil {
+			return nil, fmt.Errorf("reading passphrase from stdin: %w", err)
+		}
+		return passphraseBytes(b, "stdin")
+	}
 	if app.passFile != "" {
 		return readPassFile(app.passFile)
 	}
 	if dir := os.Getenv("CREDENTIALS_DIRECTORY"); dir != "" {
 		p := filepath.Join(dir, CredentialName)
-		if _, err := os.Stat(p); err == nil {
-			return readPassFile(p)
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			return readPassFile(p) // an unreadable credential must say so
 		}
 	}
 	if v, ok := os.LookupEnv(EnvPassphrase); ok && v != "" {
@@ -70,9 +77,13 @@ func readPassFile(path string) (pki.Passphrase, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading passphrase file: %w", err)
 	}
+	return passphraseBytes(b, path)
+}
+
+func passphraseBytes(b []byte, from string) (pki.Passphrase, error) {
 	b = bytes.TrimRight(b, "\r\n")
 	if len(b) == 0 {
-		return nil, fmt.Errorf("%w: passphrase file %s is empty", pki.ErrInvalid, path)
+		return nil, fmt.Errorf("%w: passphrase from %s is empty", pki.ErrInvalid, from)
 	}
 	return pki.Passphrase(b), nil
 }

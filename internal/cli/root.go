@@ -119,7 +119,7 @@ State lives in an SQLite database in the data folder (--data, default
 	pf := root.PersistentFlags()
 	pf.StringVar(&app.dataDir, "data", env("VPNKEYS_DATA", "vpnkeys-data"), "data folder (env VPNKEYS_DATA)")
 	pf.StringVar(&app.dsn, "db", os.Getenv("VPNKEYS_DB"), "database: postgres://... or an SQLite file (default DATA/vpnkeys.db; env VPNKEYS_DB)")
-	pf.StringVar(&app.passFile, "passphrase-file", os.Getenv("VPNKEYS_PASSPHRASE_FILE"), "read the CA passphrase from this file (or set "+EnvPassphrase+")")
+	pf.StringVar(&app.passFile, "passphrase-file", os.Getenv("VPNKEYS_PASSPHRASE_FILE"), "read the CA passphrase from this file, - for stdin (or set "+EnvPassphrase+")")
 	pf.StringVar(&app.templates, "templates", os.Getenv("VPNKEYS_TEMPLATES"), "templates folder overriding the built-in ones (env VPNKEYS_TEMPLATES)")
 	pf.StringVar(&app.company, "company", os.Getenv("VPNKEYS_COMPANY"), "company name shown in profiles and readmes (env VPNKEYS_COMPANY)")
 	pf.StringVar(&app.contact, "contact", os.Getenv("VPNKEYS_CONTACT"), "whom employees should ask, shown in readmes (env VPNKEYS_CONTACT)")
