@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -85,7 +86,11 @@ func (app *app) completeNames(names func(context.Context, *authority.Authority) 
 		if len(args) > 0 && !many {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		// cobra's __complete does not run PersistentPreRunE.
+		// The root's PersistentPreRunE ran for cobra's __complete command,
+		// before this command's flags were parsed: set up again with them.
+		if !cmd.Flags().Changed("db") {
+			app.dsn = os.Getenv("VPNKEYS_DB")
+		}
 		if err := app.setup(cmd); err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
