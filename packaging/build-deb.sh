@@ -6,7 +6,9 @@
 #
 #   packaging/build-deb.sh [ARCH...]      (default: amd64)
 # Environment: UPSTREAM (default packaging/VERSION), DEBVERSION (default
-# UPSTREAM-1), OUT (default dist), GO (default go), SOURCE_DATE_EPOCH.
+# UPSTREAM-1), OUT (default dist), GO (default go), SOURCE_DATE_EPOCH,
+# COMPRESS (default xz as Debian's archive uses; the tests take gzip, which
+# is ten times faster on a 20 MB binary).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -68,6 +70,6 @@ for arch in "${@:-amd64}"; do
   find "$root" -type d -exec chmod 0755 {} +
   find "$root" -type f ! -path '*/DEBIAN/p*' ! -path '*/usr/bin/*' -exec chmod 0644 {} +
   find "$root" -exec touch -h -d "@$epoch" {} +
-  dpkg-deb --root-owner-group -Zxz --build "$root" "$out/vpnkeys_${debver}_${arch}.deb" >/dev/null
+  dpkg-deb --root-owner-group -Z"${COMPRESS:-xz}" --build "$root" "$out/vpnkeys_${debver}_${arch}.deb" >/dev/null
   echo "$out/vpnkeys_${debver}_${arch}.deb"
 done

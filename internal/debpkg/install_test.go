@@ -19,6 +19,7 @@ const insideEnv = "VPNKEYS_DEBPKG_INSIDE"
 // and network namespace whose /etc, /usr and /var are overlays that vanish
 // with it, so the host keeps nothing of it (no user, no files, no port).
 func TestInstall(t *testing.T) {
+	t.Parallel()
 	if !testenv.IsRoot() {
 		testenv.Missing(t, "root is needed for dpkg -i and a mount namespace")
 	}

@@ -15,6 +15,7 @@ import (
 // warnings are logged (the package is not meant for the Debian archive, so
 // e.g. initial-upload-closes-no-bugs stays).
 func TestLintian(t *testing.T) {
+	t.Parallel() // lintian (perl), dpkg and the builds use different cores
 	lintian := testenv.LookPath(t, "lintian")
 	_, deb := debs(t)
 	out, err := exec.Command(lintian, "--fail-on", "error", "--display-level", ">=warning", deb).CombinedOutput()
