@@ -58,6 +58,15 @@ func TestBackupWhileWriting(t *testing.T) {
 		}
 	}
 	dir := t.TempDir()
+	during := filepath.Join(dir, "during.db")
+	backupDuringAdds(t, data, pf, during)
+	t.Run("ok/snapshot-consistent", func(t *testing.T) { snapshotConsistent(t, during) })
+	t.Run("ok/same-state", func(t *testing.T) { sameState(t, data, pf, filepath.Join(dir, "after.db")) })
+}
+
+// backupDuringAdds adds users u00..u11 one at a time in a goroutine and
+// backs up to path once u03 is in.
+func backupDuringAdds(t *testing.T, data, pf, path string) {
 	var wg sync.WaitGroup
 	started := make(chan struct{})
 	errs := make(chan string, 20)
@@ -77,84 +86,85 @@ func TestBackupWhileWriting(t *testing.T) {
 		}
 	}()
 	<-started
-	during := filepath.Join(dir, "during.db")
-	if r := run(t, nil, "--data", data, "backup", during); r.code != 0 {
-		t.Fatalf("backup during writes: %+v", r)
+	if r := run(t, nil, "--data", data, "backup", path); r.code != 0 {
+		t.Errorf("backup during writes: %+v", r)
 	}
 	wg.Wait()
 	close(errs)
 	for e := range errs {
 		t.Error(e)
 	}
+}
 
-	t.Run("ok/snapshot-consistent", func(t *testing.T) {
-		if fi, err := os.Stat(during); err != nil || fi.Mode().Perm() != 0o600 {
-			t.Fatalf("backup file: %v, mode %v, want 0600", err, fi)
+// snapshotConsistent restores a backup taken while users were being added
+// and checks that every user in it came in whole.
+func snapshotConsistent(t *testing.T, during string) {
+	if fi, err := os.Stat(during); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("backup file: %v, mode %v, want 0600", err, fi)
+	}
+	dst := filepath.Join(t.TempDir(), "data")
+	if r := run(t, nil, "--data", dst, "restore", during); r.code != 0 {
+		t.Fatalf("restore: %+v", r)
+	}
+	users, _, _ := state(t, dst)
+	if len(users) < 2+4 || len(users) > 2+12 {
+		t.Fatalf("got %d users in a backup taken after u03, want 6..14", len(users))
+	}
+	for _, u := range users {
+		if u.Serial == "" {
+			t.Errorf("user %s has no certificate in the snapshot", u.Name)
 		}
-		dst := filepath.Join(t.TempDir(), "data")
-		if r := run(t, nil, "--data", dst, "restore", during); r.code != 0 {
-			t.Fatalf("restore: %+v", r)
+		r := run(t, nil, "--data", dst, "audit", "--target", u.Name, "--json")
+		if !strings.Contains(r.out, "user.") {
+			t.Errorf("user %s: no audit record in the snapshot: %s", u.Name, r.out)
 		}
-		users, _, _ := state(t, dst)
-		if len(users) < 2+4 || len(users) > 2+12 {
-			t.Fatalf("got %d users in a backup taken after u03, want 6..14", len(users))
+	}
+}
+
+// sameState backs up the quiet source to path, restores it into an empty
+// folder and compares users, certificates, CRL and audit log.
+func sameState(t *testing.T, data, pf, path string) {
+	if r := run(t, nil, "--data", data, "backup", path); r.code != 0 {
+		t.Fatalf("backup: %+v", r)
+	}
+	dst := filepath.Join(t.TempDir(), "data")
+	r := run(t, nil, "--data", dst, "restore", path)
+	if r.code != 0 || !strings.Contains(r.out, "restored") {
+		t.Fatalf("restore: %+v", r)
+	}
+	wantUsers, wantCRL, wantAudit := state(t, data)
+	gotUsers, gotCRL, gotAudit := state(t, dst)
+	if len(wantUsers) != 14 {
+		t.Fatalf("got %d users in the source, want 14", len(wantUsers))
+	}
+	gu, _ := json.Marshal(gotUsers)
+	wu, _ := json.Marshal(wantUsers)
+	if string(gu) != string(wu) {
+		t.Errorf("users: got %s, want %s", gu, wu)
+	}
+	if gotCRL != wantCRL || !strings.Contains(gotCRL, "BEGIN X509 CRL") {
+		t.Errorf("CRL: got %q, want %q", gotCRL, wantCRL)
+	}
+	if gotAudit != wantAudit {
+		t.Errorf("audit: got %s, want %s", gotAudit, wantAudit)
+	}
+	for _, name := range []string{"alice", "bob"} {
+		g := run(t, nil, "--data", dst, "show", name, "--json")
+		w := run(t, nil, "--data", data, "show", name, "--json")
+		if g.code != 0 || g.out != w.out {
+			t.Errorf("show %s: got %+v, want %q", name, g, w.out)
 		}
-		for _, u := range users {
-			if u.Serial == "" {
-				t.Errorf("user %s has no certificate in the snapshot", u.Name)
-			}
-			r := run(t, nil, "--data", dst, "audit", "--target", u.Name, "--json")
-			if !strings.Contains(r.out, "user.") {
-				t.Errorf("user %s: no audit record in the snapshot: %s", u.Name, r.out)
-			}
-		}
-	})
-	t.Run("ok/same-state", func(t *testing.T) {
-		after := filepath.Join(dir, "after.db")
-		if r := run(t, nil, "--data", data, "backup", after); r.code != 0 {
-			t.Fatalf("backup: %+v", r)
-		}
-		dst := filepath.Join(t.TempDir(), "data")
-		r := run(t, nil, "--data", dst, "restore", after)
-		if r.code != 0 || !strings.Contains(r.out, "restored") {
-			t.Fatalf("restore: %+v", r)
-		}
-		wantUsers, wantCRL, wantAudit := state(t, data)
-		gotUsers, gotCRL, gotAudit := state(t, dst)
-		if len(wantUsers) != 14 {
-			t.Fatalf("got %d users in the source, want 14", len(wantUsers))
-		}
-		gu, _ := json.Marshal(gotUsers)
-		wu, _ := json.Marshal(wantUsers)
-		if string(gu) != string(wu) {
-			t.Errorf("users: got %s, want %s", gu, wu)
-		}
-		if gotCRL != wantCRL || !strings.Contains(gotCRL, "BEGIN X509 CRL") {
-			t.Errorf("CRL: got %q, want %q", gotCRL, wantCRL)
-		}
-		if gotAudit != wantAudit {
-			t.Errorf("audit: got %s, want %s", gotAudit, wantAudit)
-		}
-		for _, name := range []string{"alice", "bob"} {
-			g := run(t, nil, "--data", dst, "show", name, "--json")
-			w := run(t, nil, "--data", data, "show", name, "--json")
-			if g.code != 0 || g.out != w.out {
-				t.Errorf("show %s: got %+v, want %q", name, g, w.out)
-			}
-		}
-		// The restored CA still signs: the passphrase carried over.
-		if r := run(t, nil, "--data", dst, "--passphrase-file", pf, "crl", "--refresh"); r.code != 0 {
-			t.Errorf("crl --refresh on the restored data: %+v", r)
-		}
-		r = run(t, nil, "--data", dst, "audit", "--action", "db.restore")
-		if !strings.Contains(r.out, after) {
-			t.Errorf("audit has no db.restore of %s: %s", after, r.out)
-		}
-		r = run(t, nil, "--data", data, "audit", "--action", "db.backup")
-		if !strings.Contains(r.out, after) {
-			t.Errorf("audit has no db.backup of %s: %s", after, r.out)
-		}
-	})
+	}
+	// The restored CA still signs: the passphrase carried over.
+	if r := run(t, nil, "--data", dst, "--passphrase-file", pf, "crl", "--refresh"); r.code != 0 {
+		t.Errorf("crl --refresh on the restored data: %+v", r)
+	}
+	if r := run(t, nil, "--data", dst, "audit", "--action", "db.restore"); !strings.Contains(r.out, path) {
+		t.Errorf("audit has no db.restore of %s: %s", path, r.out)
+	}
+	if r := run(t, nil, "--data", data, "audit", "--action", "db.backup"); !strings.Contains(r.out, path) {
+		t.Errorf("audit has no db.backup of %s: %s", path, r.out)
+	}
 }
 
 func TestBackupRefusals(t *testing.T) {
@@ -200,7 +210,25 @@ func TestBackupRefusals(t *testing.T) {
 			t.Errorf("the kept database is not whole: %v", err)
 		}
 	})
-	bad := map[string]func(path string){
+	for name, mk := range badBackups(good) {
+		t.Run("fail/restore-"+name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), name+".db")
+			mk(p)
+			dst := filepath.Join(t.TempDir(), "data")
+			r := run(t, nil, "--data", dst, "restore", p)
+			if r.code != 2 || strings.Count(strings.TrimSpace(r.err), "\n") != 0 {
+				t.Fatalf("got %+v, want exit 2 and one line", r)
+			}
+			if _, err := os.Stat(dst); !os.IsNotExist(err) {
+				t.Errorf("restore of a bad file made %s: %v", dst, err)
+			}
+		})
+	}
+}
+
+// badBackups makes, from a good backup, files restore must refuse.
+func badBackups(good string) map[string]func(path string) {
+	return map[string]func(path string){
 		"not-sqlite": func(p string) { os.WriteFile(p, []byte("hello, not a database"), 0o600) },
 		"corrupt": func(p string) {
 			b, _ := os.ReadFile(good)
@@ -228,19 +256,5 @@ func TestBackupRefusals(t *testing.T) {
 			db.Exec(`PRAGMA foreign_keys = OFF; DELETE FROM ca`)
 			db.Close()
 		},
-	}
-	for name, make := range bad {
-		t.Run("fail/restore-"+name, func(t *testing.T) {
-			p := filepath.Join(t.TempDir(), name+".db")
-			make(p)
-			dst := filepath.Join(t.TempDir(), "data")
-			r := run(t, nil, "--data", dst, "restore", p)
-			if r.code != 2 || strings.Count(strings.TrimSpace(r.err), "\n") != 0 {
-				t.Fatalf("got %+v, want exit 2 and one line", r)
-			}
-			if _, err := os.Stat(dst); !os.IsNotExist(err) {
-				t.Errorf("restore of a bad file made %s: %v", dst, err)
-			}
-		})
 	}
 }

@@ -25,20 +25,7 @@ func TestInsideNamespace(t *testing.T) {
 	out := sh(t, nil, "dpkg", "--path-include=/usr/share/*", "-i", oldDeb)
 	t.Logf("dpkg -i %s:\n%s", filepath.Base(oldDeb), out)
 	t.Run("ok/installed", func(t *testing.T) { installed(t, oldUpstream) })
-	t.Run("ok/units-verify", func(t *testing.T) {
-		// The agent unit is not in the package yet: verify it beside the
-		// installed one, against the same binary and man pages.
-		b, err := os.ReadFile(filepath.Join(os.Getenv("VPNKEYS_UNITS"), "vpnkeys-agent.service"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.WriteFile("/etc/systemd/system/vpnkeys-agent.service", b, 0o644)
-		out, err := exec.Command("systemd-analyze", "verify", "vpnkeys.service", "vpnkeys-agent.service").CombinedOutput()
-		if err != nil || strings.Contains(string(out), "vpnkeys") {
-			t.Errorf("systemd-analyze verify: %v\n%s", err, out)
-		}
-		os.Remove("/etc/systemd/system/vpnkeys-agent.service")
-	})
+	t.Run("ok/units-verify", verifyUnits)
 
 	// First steps as README.Debian gives them.
 	pass := "namespace test passphrase"
@@ -98,6 +85,22 @@ func TestInsideNamespace(t *testing.T) {
 			}
 		}
 	})
+}
+
+// verifyUnits runs systemd-analyze verify on the installed unit and on
+// the agent unit, which is not in the package yet: it is verified beside
+// the installed one, against the same binary and man pages.
+func verifyUnits(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(os.Getenv("VPNKEYS_UNITS"), "vpnkeys-agent.service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile("/etc/systemd/system/vpnkeys-agent.service", b, 0o644)
+	defer os.Remove("/etc/systemd/system/vpnkeys-agent.service")
+	out, err := exec.Command("systemd-analyze", "verify", "vpnkeys.service", "vpnkeys-agent.service").CombinedOutput()
+	if err != nil || strings.Contains(string(out), "vpnkeys") {
+		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+	}
 }
 
 // sandbox puts tmpfs-backed overlays on /etc, /usr and /var, an empty
