@@ -2,7 +2,7 @@
 # Installs the real components the tests run against, when missing:
 # OpenVPN 2.6, easy-rsa 3.1, PostgreSQL 15, Chromium (and a font), openssl,
 # iproute2, util-linux; for the Debian package tests dpkg, lintian,
-# systemd (systemd-analyze), adduser, man-db.
+# systemd (systemd-analyze), adduser, man-db, bash-completion.
 # Debian 12; runs apt-get update once, then apt-get install -y.
 set -euo pipefail
 
@@ -23,6 +23,7 @@ have systemd-analyze || need+=(systemd)
 have deb-systemd-helper || need+=(init-system-helpers)
 have adduser || have /usr/sbin/adduser || need+=(adduser)
 have man || need+=(man-db) # systemd-analyze verify checks Documentation=man:...
+[ -f /usr/share/bash-completion/bash_completion ] || need+=(bash-completion) # the completion test sources it
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

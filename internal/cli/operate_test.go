@@ -8,6 +8,10 @@ import (
 	"testing"
 )
 
+// The host's /etc/vpnkeys/vpnkeys.toml (a machine with the package
+// installed) must not reach the tests; TestConfigSearch sets its own path.
+func init() { configSearch = nil }
+
 // TestReadOnlyNeverCreates: a command that only reads, in a folder with no
 // vpnkeys data, says so in one line, exits 2 and creates nothing.
 func TestReadOnlyNeverCreates(t *testing.T) {
