@@ -3,7 +3,7 @@ GO      ?= go
 PKGS    ?= ./...
 TIMEOUT ?= 40m
 
-.PHONY: help deps build run test test-short vet lint staticcheck bench bench-easyrsa fmt
+.PHONY: help deps build run test test-short vet lint staticcheck bench bench-easyrsa fmt deb lintian
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -40,3 +40,9 @@ bench-easyrsa: build ## vpnkeys against easy-rsa, 100 users, same machine
 
 fmt: ## gofmt the tree
 	gofmt -w $$(git ls-files '*.go')
+
+deb: ## build dist/vpnkeys_VERSION-1_{amd64,arm64}.deb (VERSION from packaging/VERSION)
+	GO=$(GO) packaging/build-deb.sh amd64 arm64
+
+lintian: deb ## run Debian's lintian on the packages
+	lintian --info dist/vpnkeys_*.deb

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real components the tests run against, when missing:
 # OpenVPN 2.6, easy-rsa 3.1, PostgreSQL 15, Chromium (and a font), openssl,
-# iproute2, util-linux.
+# iproute2, util-linux; for the Debian package tests dpkg, lintian,
+# systemd (systemd-analyze), adduser, man-db, bash-completion.
 # Debian 12; runs apt-get update once, then apt-get install -y.
 set -euo pipefail
 
@@ -16,6 +17,13 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 have chromium || need+=(chromium)
 [ -d /usr/share/fonts/truetype/dejavu ] || need+=(fonts-dejavu-core) # so screenshots show text
 have update-ca-certificates || need+=(ca-certificates)
+have dpkg-deb || need+=(dpkg)
+have lintian || need+=(lintian)
+have systemd-analyze || need+=(systemd)
+have deb-systemd-helper || need+=(init-system-helpers)
+have adduser || have /usr/sbin/adduser || need+=(adduser)
+have man || need+=(man-db) # systemd-analyze verify checks Documentation=man:...
+[ -f /usr/share/bash-completion/bash_completion ] || need+=(bash-completion) # the completion test sources it
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -62,7 +62,7 @@ At least 12 characters.`,
 		Args:  exactArgs(1, "one admin NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := withActor(cmd.Context())
-			a, err := app.open(ctx)
+			a, err := app.openExisting(ctx)
 			if err != nil {
 				return err
 			}

@@ -31,7 +31,7 @@ every server folder vpnkeys wrote on this machine; this needs the CA passphrase.
 					return err
 				}
 			} else {
-				a, err := app.open(ctx)
+				a, err := app.openExisting(ctx)
 				if err != nil {
 					return err
 				}

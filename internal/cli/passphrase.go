@@ -2,9 +2,11 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"golang.org/x/term"
 
@@ -19,32 +21,48 @@ const EnvPassphrase = "VPNKEYS_CA_PASSPHRASE"
 
 var errNoPassphrase = fault.New(fault.Invalid, "no_passphrase", "no CA passphrase: give --passphrase-file FILE or set "+EnvPassphrase+", or run on a terminal")
 
-// passphrase reads the CA passphrase from --passphrase-file, the
-// environment or the terminal, in that order. isNew is for a new CA: the
-// passphrase must pass authority.StrongEnough (the rule admin passwords
-// follow), and on a terminal it is asked as a new one, twice, with up to
-// three tries for a typo or a weak one.
+// CredentialName is the systemd credential that holds the CA passphrase:
+// the unit's LoadCredential=ca-passphrase:FILE (or LoadCredentialEncrypted=)
+// puts it in $CREDENTIALS_DIRECTORY, readable by the service alone.
+const CredentialName = "ca-passphrase"
+
+// passphrase reads the CA passphrase from --passphrase-file (- for stdin),
+// the systemd credential, the environment or the terminal, in that order.
+// isNew is for a new CA: the passphrase must pass authority.StrongEnough
+// (the rule admin passwords follow), and on a terminal it is asked as a new
+// one, twice, with up to three tries for a typo or a weak one.
 func (app *app) passphrase(isNew bool) (authority.Passphrase, error) {
-	if app.passFile != "" {
-		b, err := os.ReadFile(app.passFile)
-		if err != nil {
-			return nil, fmt.Errorf("reading passphrase file: %w", err)
+	var p authority.Passphrase
+	var from string
+	var err error
+	switch dir := os.Getenv("CREDENTIALS_DIRECTORY"); {
+	case app.passFile == "-": // `runuser -u vpnkeys -- vpnkeys --passphrase-file - ... < FILE`
+		from = "stdin"
+		b, rerr := io.ReadAll(io.LimitReader(app.stdio.In, 64<<10))
+		if rerr != nil {
+			return nil, fmt.Errorf("reading passphrase from stdin: %w", rerr)
 		}
-		b = bytes.TrimRight(b, "\r\n")
-		if len(b) == 0 {
-			return nil, usagef("passphrase file %s is empty", app.passFile)
-		}
-		if isNew && !authority.StrongEnough(string(b)) {
-			return nil, fmt.Errorf("%w in passphrase file %s", errWeakPassphrase, app.passFile)
-		}
-		return authority.Passphrase(b), nil
+		p, err = passphraseBytes(b, from)
+	case app.passFile != "":
+		from = "passphrase file " + app.passFile
+		p, err = readPassFile(app.passFile)
+	case dir != "" && exists(filepath.Join(dir, CredentialName)):
+		from = "credential " + CredentialName
+		p, err = readPassFile(filepath.Join(dir, CredentialName)) // an unreadable credential must say so
+	case os.Getenv(EnvPassphrase) != "":
+		from, p = EnvPassphrase, authority.Passphrase(os.Getenv(EnvPassphrase))
+	default:
+		return app.askPassphrase(isNew)
 	}
-	if v, ok := os.LookupEnv(EnvPassphrase); ok && v != "" {
-		if isNew && !authority.StrongEnough(v) {
-			return nil, fmt.Errorf("%w in %s", errWeakPassphrase, EnvPassphrase)
-		}
-		return authority.Passphrase(v), nil
+	if err == nil && isNew && !authority.StrongEnough(string(p)) {
+		p.Wipe()
+		return nil, fmt.Errorf("%w in %s", errWeakPassphrase, from)
 	}
+	return p, err
+}
+
+// askPassphrase asks on the terminal.
+func (app *app) askPassphrase(isNew bool) (authority.Passphrase, error) {
 	f, ok := app.stdio.In.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return nil, errNoPassphrase
@@ -57,6 +75,27 @@ func (app *app) passphrase(isNew bool) (authority.Passphrase, error) {
 		return p, err
 	}
 	return newPassphrase(f, app.stdio.Err)
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return !errors.Is(err, os.ErrNotExist)
+}
+
+func readPassFile(path string) (authority.Passphrase, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading passphrase file: %w", err)
+	}
+	return passphraseBytes(b, path)
+}
+
+func passphraseBytes(b []byte, from string) (authority.Passphrase, error) {
+	b = bytes.TrimRight(b, "\r\n")
+	if len(b) == 0 {
+		return nil, usagef("passphrase from %s is empty", from)
+	}
+	return authority.Passphrase(b), nil
 }
 
 var errWeakPassphrase = usagef("CA passphrase too short: use at least %d characters (or --no-passphrase for a throwaway CA)",

@@ -111,15 +111,17 @@ State lives in an SQLite database in the data folder (--data, default
   vpnkeys server files dc1 --out /etc/openvpn/server
   vpnkeys add alice --email alice@example.com --os macos --lang fr
   vpnkeys revoke alice --reason key-compromise`,
+		Version:           versionLine(),
 		SilenceUsage:      true,
 		SilenceErrors:     true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return app.setup(cmd) },
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetVersionTemplate("{{.Version}}\n")
 	pf := root.PersistentFlags()
 	pf.StringVar(&app.dataDir, "data", env("VPNKEYS_DATA", "vpnkeys-data"), "data folder (env VPNKEYS_DATA)")
 	pf.StringVar(&app.dsn, "db", os.Getenv("VPNKEYS_DB"), "database: postgres://... or an SQLite file (default DATA/vpnkeys.db; env VPNKEYS_DB)")
-	pf.StringVar(&app.passFile, "passphrase-file", os.Getenv("VPNKEYS_PASSPHRASE_FILE"), "read the CA passphrase from this file (or set "+EnvPassphrase+")")
+	pf.StringVar(&app.passFile, "passphrase-file", os.Getenv("VPNKEYS_PASSPHRASE_FILE"), "read the CA passphrase from this file, - for stdin (or set "+EnvPassphrase+")")
 	pf.StringVar(&app.templates, "templates", os.Getenv("VPNKEYS_TEMPLATES"), "templates folder overriding the built-in ones (env VPNKEYS_TEMPLATES)")
 	pf.StringVar(&app.company, "company", os.Getenv("VPNKEYS_COMPANY"), "company name shown in profiles and readmes (env VPNKEYS_COMPANY)")
 	pf.StringVar(&app.contact, "contact", os.Getenv("VPNKEYS_CONTACT"), "whom employees should ask, shown in readmes (env VPNKEYS_CONTACT)")
@@ -128,8 +130,10 @@ State lives in an SQLite database in the data folder (--data, default
 	root.AddCommand(app.initCommand(), app.addCommand(), app.listCommand(), app.showCommand(),
 		app.revokeCommand(), app.renewCommand(), app.crlCommand(), app.serverCommand(),
 		app.importCommand(), app.exportCommand(), app.serveCommand(), app.tokenCommand(), app.sendCommand(),
-		app.linkCommand(), app.auditCommand(), app.configCommand(), app.dbCommand(), app.adminCommand())
+		app.linkCommand(), app.auditCommand(), app.configCommand(), app.dbCommand(), app.adminCommand(),
+		app.backupCommand(), app.restoreCommand(), app.genManCommand())
 	app.addCommands(root)
+	app.addCompletions(root)
 	guardParents(root)
 	return root
 }
@@ -141,6 +145,9 @@ func (app *app) setup(cmd *cobra.Command) error {
 		level = slog.LevelInfo
 	}
 	app.log = slog.New(slog.NewTextHandler(app.stdio.Err, &slog.HandlerOptions{Level: level}))
+	if app.cfgPath == "" {
+		app.cfgPath = findConfig()
+	}
 	if app.cfgPath != "" {
 		c, err := config.Load(app.cfgPath)
 		if err != nil {
@@ -174,6 +181,38 @@ func (app *app) setup(cmd *cobra.Command) error {
 	return nil
 }
 
+// configSearch is where the CLI looks for a configuration file when
+// neither --config nor VPNKEYS_CONFIG names one, first match wins (as
+// headscale does): so `vpnkeys list` on a host where the Debian package
+// runs the service finds the service's database.
+var configSearch = []string{"vpnkeys.toml", "/etc/vpnkeys/vpnkeys.toml"}
+
+// findConfig returns the first file of configSearch that exists, or "".
+func findConfig() string {
+	for _, p := range configSearch {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// errNoData is what a command that needs existing data says in a folder
+// without any.
+var errNoData = errors.New("no vpnkeys data")
+
+// openExisting opens the service on a database that must exist already:
+// commands that only read, or that need the CA, never create one.
+func (app *app) openExisting(ctx context.Context) (*authority.Authority, error) {
+	if app.auth == nil && !authority.IsPostgres(app.dsn) {
+		path := strings.TrimPrefix(app.dsn, "sqlite:")
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, usageError{fmt.Errorf("%w in %s: run vpnkeys init, or give --data/--db/--config", errNoData, filepath.Dir(path))}
+		}
+	}
+	return app.open(ctx)
+}
+
 // open opens the database and the service.
 func (app *app) open(ctx context.Context) (*authority.Authority, error) {
 	if app.auth != nil {
@@ -202,7 +241,7 @@ func (app *app) open(ctx context.Context) (*authority.Authority, error) {
 
 // unlocked opens the service and unlocks the CA.
 func (app *app) unlocked(ctx context.Context) (*authority.Authority, error) {
-	a, err := app.open(ctx)
+	a, err := app.openExisting(ctx)
 	if err != nil {
 		return nil, err
 	}

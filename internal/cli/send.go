@@ -100,7 +100,7 @@ func (app *app) auditCommand() *cobra.Command {
 		Example: "  vpnkeys audit\n  vpnkeys audit --target alice --limit 20\n  vpnkeys audit --action user.revoke --json",
 		Args:    exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := app.open(cmd.Context())
+			a, err := app.openExisting(cmd.Context())
 			if err != nil {
 				return err
 			}

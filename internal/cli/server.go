@@ -92,7 +92,7 @@ FILE.bak-TIMESTAMP with its mode. crl.pem is always vpnkeys' own.`,
 		Short: "List registered servers",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := app.open(cmd.Context())
+			a, err := app.openExisting(cmd.Context())
 			if err != nil {
 				return err
 			}

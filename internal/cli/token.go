@@ -51,7 +51,7 @@ func (app *app) tokenCommand() *cobra.Command {
 		Short: "List API tokens",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := app.open(cmd.Context())
+			a, err := app.openExisting(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -169,7 +169,7 @@ func (app *app) listCommand() *cobra.Command {
 		Example: "  vpnkeys list\n  vpnkeys list --status expiring\n  vpnkeys list --search smith --json",
 		Args:    exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := app.open(cmd.Context())
+			a, err := app.openExisting(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -215,7 +215,7 @@ func (app *app) showCommand() *cobra.Command {
 		Example: "  vpnkeys show alice\n  vpnkeys show alice --json",
 		Args:    exactArgs(1, "one USER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := app.open(cmd.Context())
+			a, err := app.openExisting(cmd.Context())
 			if err != nil {
 				return err
 			}
