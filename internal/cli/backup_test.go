@@ -37,7 +37,7 @@ func state(t *testing.T, data string) (users []authority.UserView, crl, audit st
 	}
 	var keep []map[string]any
 	for _, e := range evs { // backup and restore records are the only difference
-		if a, _ := e["Action"].(string); a != "db.backup" && a != "db.restore" {
+		if a, _ := e["action"].(string); a != "db.backup" && a != "db.restore" {
 			keep = append(keep, e)
 		}
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -10,11 +11,6 @@ import (
 	"github.com/vpnkeys/vpnkeys/internal/account"
 	"github.com/vpnkeys/vpnkeys/internal/authority"
 )
-
-// revokeReasons are the values --reason offers (the flag's help lists the
-// same).
-var revokeReasons = []string{"unspecified", "key-compromise", "affiliation-changed", "superseded",
-	"cessation-of-operation", "privilege-withdrawn"}
 
 // userArgs and serverArgs name the commands whose arguments are user or
 // server names, by command path.
@@ -56,7 +52,7 @@ func (app *app) addCompletions(root *cobra.Command) {
 				}, false)
 			}
 		}
-		fixed := map[string][]string{"os": stringsOf(account.OSes), "lang": stringsOf(account.Langs), "reason": revokeReasons}
+		fixed := map[string][]string{"os": stringsOf(account.OSes), "lang": stringsOf(account.Langs), "reason": authority.Reasons()}
 		for flag, values := range fixed {
 			if c.Flags().Lookup(flag) != nil {
 				_ = c.RegisterFlagCompletionFunc(flag, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
@@ -110,6 +106,7 @@ func (app *app) completeNames(names func(context.Context, *authority.Authority) 
 		for _, a := range args {
 			taken[a] = true
 		}
+		slices.Sort(all)
 		var out []cobra.Completion
 		for _, n := range all {
 			if strings.HasPrefix(n, toComplete) && !taken[n] {

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vpnkeys/vpnkeys/internal/store"
 )
 
 // TestHints: the service says what is wrong without naming a command; the
@@ -18,6 +20,12 @@ func TestHints(t *testing.T) {
 	if r := run(t, nil, "--data", bare, "--passphrase-file", passFile, "init"); r.code != 0 {
 		t.Fatalf("init: %+v", r)
 	}
+	// A database with no CA in it (a folder with none gets "no vpnkeys data").
+	db, err := store.Open(t.Context(), filepath.Join(empty, "vpnkeys.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
 	tests := []struct {
 		name             string
 		args             []string
