@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/vpnkeys/vpnkeys/internal/pki"
@@ -52,7 +53,10 @@ func (a *Authority) signCRL(ctx context.Context, q *store.Queries, u *unlockedCA
 		return store.CRL{}, err
 	}
 	c := store.CRL{Number: n, DER: der, ThisUpdate: now, NextUpdate: next}
-	return c, q.SaveCRL(ctx, c)
+	if err := q.SaveCRL(ctx, c); err != nil {
+		return store.CRL{}, err
+	}
+	return c, a.recordChange(ctx, q, ChangeCRL, strconv.FormatInt(n, 10), map[string]any{"revoked": len(entries)})
 }
 
 // RefreshCRL re-signs the CRL now and writes it everywhere vpnkeys put one

@@ -67,7 +67,10 @@ func (a *Authority) SetServer(ctx context.Context, c ServerChange) (ServerView, 
 		if err := q.UpdateServer(ctx, s); err != nil {
 			return err
 		}
-		return a.audit(ctx, q, "server.set", c.Name, detail)
+		if err := a.audit(ctx, q, "server.set", c.Name, detail); err != nil {
+			return err
+		}
+		return a.recordChange(ctx, q, ChangeServer, c.Name, map[string]any{"op": "set"})
 	})
 	return serverView(s), err
 }
@@ -119,6 +122,9 @@ func (a *Authority) RemoveServer(ctx context.Context, name string) ([]store.Serv
 			dirs[i] = o.Host + ":" + o.Dir
 		}
 		if err := a.audit(ctx, q, "server.remove", name, map[string]any{"folders": dirs}); err != nil {
+			return err
+		}
+		if err := a.recordChange(ctx, q, ChangeServer, name, map[string]any{"op": "remove"}); err != nil {
 			return err
 		}
 		_, err = a.signCRL(ctx, q, u)

@@ -126,6 +126,9 @@ func (a *Authority) revokeInTx(ctx context.Context, q *store.Queries, u *unlocke
 			if err := a.audit(ctx, q, "user.revoke", name, detail); err != nil {
 				return nil, err
 			}
+			if err := a.recordChange(ctx, q, ChangeRevoke, name, map[string]any{"serials": r.Serials}); err != nil {
+				return nil, err
+			}
 		case uc.Cert != nil && uc.Cert.State == store.StateRevoked:
 			r.AlreadyRevoked, r.Serial = true, uc.Cert.Serial
 		default:

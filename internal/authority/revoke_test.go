@@ -336,3 +336,37 @@ func TestServerArchiveModes(t *testing.T) {
 		}
 	}
 }
+
+// TestChangesOutbox: a revocation writes its change and the CRL's in the
+// transaction that makes them; "since N" returns only what came after.
+func TestChangesOutbox(t *testing.T) {
+	f := newFixture(t, pki.P256)
+	ctx := context.Background()
+	f.addServer(t, "dc1", "vpn.example.com:1194")
+	f.add(t, AddOptions{NoBundles: true}, "alice", "bob")
+	v0, _, err := f.a.Changes(ctx, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.a.Revoke(ctx, "alice", "key-compromise"); err != nil {
+		t.Fatal(err)
+	}
+	v1, changes, err := f.a.Changes(ctx, v0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, c := range changes {
+		kinds = append(kinds, c.Kind+":"+c.Subject)
+	}
+	if v1 != v0+2 || len(changes) != 2 || changes[0].Kind != ChangeRevoke || changes[0].Subject != "alice" || changes[1].Kind != ChangeCRL {
+		t.Fatalf("after revoke: version %d -> %d, changes %v; want user.revoke:alice then crl", v0, v1, kinds)
+	}
+	// A refused revocation records nothing.
+	if _, err := f.a.RevokeUsers(ctx, []string{"bob", "nobody"}, ""); err == nil {
+		t.Fatal("revoking an unknown user: nil error")
+	}
+	if v2, _, _ := f.a.Changes(ctx, v1, 0); v2 != v1 {
+		t.Fatalf("a refused revocation moved the version: %d -> %d", v1, v2)
+	}
+}

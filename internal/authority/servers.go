@@ -57,7 +57,10 @@ func (a *Authority) AddServer(ctx context.Context, r ServerRequest) (ServerView,
 			}
 			return err
 		}
-		return a.audit(ctx, q, "server.add", r.Name, map[string]any{"remote": rem.String(), "subnet": r.Subnet})
+		if err := a.audit(ctx, q, "server.add", r.Name, map[string]any{"remote": rem.String(), "subnet": r.Subnet}); err != nil {
+			return err
+		}
+		return a.recordChange(ctx, q, ChangeServer, r.Name, map[string]any{"op": "add"})
 	})
 	return serverView(s), err
 }
@@ -249,7 +252,10 @@ func (a *Authority) tryServerCert(ctx context.Context, u *unlockedCA, srv store.
 		if err := q.InsertCert(ctx, c); err != nil {
 			return err
 		}
-		return a.audit(ctx, q, "server.issue", srv.Name, map[string]any{"serial": c.Serial})
+		if err := a.audit(ctx, q, "server.issue", srv.Name, map[string]any{"serial": c.Serial}); err != nil {
+			return err
+		}
+		return a.recordChange(ctx, q, ChangeServer, srv.Name, map[string]any{"op": "cert", "serial": c.Serial})
 	})
 	if err != nil {
 		return nil, nil, err

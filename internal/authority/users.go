@@ -10,6 +10,7 @@ import (
 
 	"github.com/vpnkeys/vpnkeys/internal/account"
 	"github.com/vpnkeys/vpnkeys/internal/bundle"
+	"github.com/vpnkeys/vpnkeys/internal/ovpn"
 	"github.com/vpnkeys/vpnkeys/internal/pki"
 	"github.com/vpnkeys/vpnkeys/internal/store"
 )
@@ -155,7 +156,8 @@ func (a *Authority) profileServers(ctx context.Context) ([]bundle.Server, error)
 	}
 	out := make([]bundle.Server, len(list))
 	for i, s := range list {
-		out[i] = bundle.Server{Name: s.Name, Host: s.Host, Port: s.Port, Proto: s.Proto}
+		out[i] = bundle.Server{Name: s.Name, Host: s.Host, Port: s.Port, Proto: s.Proto,
+			Remote: ovpn.Remote{Host: s.Host, Port: s.Port, Proto: s.Proto}.String()}
 	}
 	return out, nil
 }

@@ -16,7 +16,7 @@ func TestReadmes(t *testing.T) {
 		t.Fatal(err)
 	}
 	markers := map[account.OS]string{account.Windows: "OpenVPN GUI", account.MacOS: "Tunnelblick", account.Linux: "nmcli"}
-	servers := []Server{{"dc1", "vpn1.example.com", 1194, "udp"}, {"dc2", "vpn2.example.com", 443, "tcp"}, {"dc3", "203.0.113.9", 1194, "udp"}}
+	servers := []Server{{"dc1", "vpn1.example.com", 1194, "udp", "vpn1.example.com:1194/udp"}, {"dc2", "vpn2.example.com", 443, "tcp", "vpn2.example.com:443/tcp"}, {"dc3", "203.0.113.9", 1194, "udp", "203.0.113.9:1194/udp"}}
 	for _, lang := range account.Langs {
 		if _, ok := tm.readmes[string(lang)]; !ok {
 			t.Errorf("no built-in readme for %s", lang)
@@ -40,7 +40,7 @@ func TestReadmes(t *testing.T) {
 					s := string(b)
 					want := []string{"alice.ovpn", "alice", "2028-02-25", markers[os]}
 					for _, srv := range d.Servers {
-						want = append(want, srv.Host)
+						want = append(want, srv.Remote)
 					}
 					if full {
 						want = append(want, "Alice Martin", "it@example.com", "Example Ltd")

@@ -33,6 +33,9 @@ type Server struct {
 	Host  string
 	Port  int
 	Proto string
+	// Remote is HOST:PORT/PROTO as people read it (IPv6 bracketed), made
+	// by ovpn.Remote.String.
+	Remote string
 }
 
 // Data is what every template sees.

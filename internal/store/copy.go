@@ -23,6 +23,7 @@ var copyTables = []struct {
 	{"admins", "name, password_hash, created_at", "name"},
 	{"settings", "key, value, updated_at", "key"},
 	{"audit", "at, actor, source, action, target, detail", "id"},
+	{"changes", "version, at, kind, subject, detail", "version"},
 }
 
 // Counts returns the number of rows of every copied table (and the CRL number).
@@ -65,7 +66,14 @@ func Copy(ctx context.Context, src, dst *DB) (map[string]int64, error) {
 		if err != nil {
 			return fmt.Errorf("reading CRL: %w", err)
 		}
-		_, err = q.q.ExecContext(ctx, `UPDATE crl SET number = $1, der = $2, this_update = $3, next_update = $4 WHERE id = 1`, c.Number, der, this, next)
+		if _, err = q.q.ExecContext(ctx, `UPDATE crl SET number = $1, der = $2, this_update = $3, next_update = $4 WHERE id = 1`, c.Number, der, this, next); err != nil {
+			return err
+		}
+		v, err := src.Q().Version(ctx)
+		if err != nil {
+			return err
+		}
+		_, err = q.q.ExecContext(ctx, `UPDATE change_version SET n = $1 WHERE id = 1`, v)
 		return err
 	})
 	if err != nil {

@@ -32,6 +32,7 @@ func Run(t *testing.T, open Opener) {
 		{"servers", testServers},
 		{"audit", testAudit},
 		{"rollback", testRollback},
+		{"changes in version order", testChanges},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -274,5 +275,51 @@ func testRollback(t *testing.T, db *store.DB) {
 	}
 	if _, err := db.Q().GetUser(ctx, "ghost"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("user of a rolled-back transaction: got %v, want ErrNotFound", err)
+	}
+}
+
+// testChanges: versions come from one counter, never twice, never out of
+// order; a rolled-back change leaves no row and "since N" is one query.
+func testChanges(t *testing.T, db *store.DB) {
+	if v, err := db.Q().Version(ctx); err != nil || v != 0 {
+		t.Fatalf("Version on empty: got %d %v, want 0", v, err)
+	}
+	const workers, each = 4, 10
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				err := db.WithTx(ctx, func(q *store.Queries) error {
+					_, err := q.RecordChange(ctx, store.Change{At: 1, Kind: "crl", Subject: fmt.Sprintf("w%d-%d", w, i)})
+					return err
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	db.WithTx(ctx, func(q *store.Queries) error {
+		q.RecordChange(ctx, store.Change{At: 1, Kind: "crl", Subject: "rolled back"})
+		return errors.New("roll back")
+	})
+	all, err := db.Q().ChangesSince(ctx, 0, 0)
+	if err != nil || len(all) != workers*each {
+		t.Fatalf("ChangesSince(0): got %d %v, want %d", len(all), err, workers*each)
+	}
+	for i, c := range all {
+		if c.Version != int64(i+1) || c.Subject == "rolled back" {
+			t.Fatalf("change %d: got version %d %q, want %d in order", i, c.Version, c.Subject, i+1)
+		}
+	}
+	if v, _ := db.Q().Version(ctx); v != workers*each {
+		t.Fatalf("Version: got %d, want %d", v, workers*each)
+	}
+	later, err := db.Q().ChangesSince(ctx, 35, 3)
+	if err != nil || len(later) != 3 || later[0].Version != 36 {
+		t.Fatalf("ChangesSince(35, 3): got %+v %v", later, err)
 	}
 }
