@@ -251,10 +251,14 @@ func (app *app) revokeCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "revoke USER...",
 		Short: "Take users' access away: revoke, re-sign the CRL, refresh every server's crl.pem",
-		Long: `revoke revokes each user's active certificate, re-signs the CRL at once and
-rewrites crl.pem in every server folder vpnkeys wrote on this machine. OpenVPN
-re-reads its crl-verify file on every new connection, so the user is refused
-from then on.`,
+		Long: `revoke puts every certificate of each user that has not expired on the CRL,
+signs one CRL for the whole command and rewrites crl.pem in every server folder
+vpnkeys wrote on this machine; OpenVPN re-reads its crl-verify file on every new
+connection, so the users are refused from then on. Their open one-time links
+end and their bundles (private keys included) are removed from the bundles
+folder. Revoking a user revoked before publishes the CRL again, which repairs a
+revoke that was interrupted. Bringing a revoked user back takes --reinstate on
+add, renew or import users.`,
 		Example: "  vpnkeys revoke alice\n  vpnkeys revoke bob --reason key-compromise",
 		Args:    minArgs(1, "USER: name at least one user"),
 		RunE: func(cmd *cobra.Command, args []string) error {
