@@ -120,20 +120,8 @@ func (app *app) serve(cmd *cobra.Command, f serveFlags) error {
 	}
 	run := func() error { return srv.Serve(ln) }
 	if useTLS {
-		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-		if f.self { // tlsself.go: the public URL's host and the listen address, renewed while serving
-			hosts := selfHosts(host, f.publicURL)
-			sc, err := newSelfCert(func() ([]byte, []byte, error) { return a.SelfTLS(hosts) }, time.Now, app.log)
-			if err != nil {
-				return err
-			}
-			srv.TLSConfig.GetCertificate = sc.GetCertificate
-		} else {
-			pair, err := tls.LoadX509KeyPair(f.cert, f.key)
-			if err != nil {
-				return fmt.Errorf("loading TLS certificate: %w", err)
-			}
-			srv.TLSConfig.Certificates = []tls.Certificate{pair}
+		if srv.TLSConfig, err = app.serveTLS(a, f, host); err != nil {
+			return err
 		}
 		run = func() error { return srv.Serve(tls.NewListener(ln, srv.TLSConfig)) }
 	}
@@ -141,4 +129,26 @@ func (app *app) serve(cmd *cobra.Command, f serveFlags) error {
 	err = web.Serve(ctx, srv, run, 15*time.Second)
 	fmt.Fprintln(app.stdio.Out, "vpnkeys stopped")
 	return err
+}
+
+// serveTLS is serve's TLS configuration: a certificate from the files
+// given, or with --tls-self one from the CA for the public URL's host and
+// the listen address, renewed while serving (tlsself.go).
+func (app *app) serveTLS(a *authority.Authority, f serveFlags, host string) (*tls.Config, error) {
+	conf := &tls.Config{MinVersion: tls.VersionTLS12}
+	if f.self {
+		hosts := selfHosts(host, f.publicURL)
+		sc, err := newSelfCert(func() ([]byte, []byte, error) { return a.SelfTLS(hosts) }, time.Now, app.log)
+		if err != nil {
+			return nil, err
+		}
+		conf.GetCertificate = sc.GetCertificate
+		return conf, nil
+	}
+	pair, err := tls.LoadX509KeyPair(f.cert, f.key)
+	if err != nil {
+		return nil, fmt.Errorf("loading TLS certificate: %w", err)
+	}
+	conf.Certificates = []tls.Certificate{pair}
+	return conf, nil
 }

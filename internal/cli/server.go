@@ -15,6 +15,11 @@ func (app *app) serverCommand() *cobra.Command {
 		Use:   "server",
 		Short: "Register OpenVPN servers and write their files",
 	}
+	cmd.AddCommand(app.serverAddCommand(), app.serverFilesCommand(), app.serverListCommand())
+	return cmd
+}
+
+func (app *app) serverAddCommand() *cobra.Command {
 	var req authority.ServerRequest
 	add := &cobra.Command{
 		Use:   "add NAME --remote HOST:PORT[/udp|/tcp]",
@@ -45,7 +50,10 @@ from one to the next.`,
 	add.Flags().StringVar(&req.Remote, "remote", "", "where clients reach it: HOST:PORT[/udp|/tcp]")
 	add.Flags().StringVar(&req.Subnet, "subnet", authority.DefaultSubnet, "the clients' address pool (IPv4 CIDR)")
 	pushFlags(add, &req.Push)
+	return add
+}
 
+func (app *app) serverFilesCommand() *cobra.Command {
 	var out string
 	var force bool
 	files := &cobra.Command{
@@ -86,8 +94,11 @@ FILE.bak-TIMESTAMP with its mode. crl.pem is always vpnkeys' own.`,
 	}
 	files.Flags().StringVar(&out, "out", "", "folder to write into")
 	files.Flags().BoolVar(&force, "force", false, "replace files vpnkeys did not write (or that changed since), keeping each as FILE.bak-TIME")
+	return files
+}
 
-	list := &cobra.Command{
+func (app *app) serverListCommand() *cobra.Command {
+	return &cobra.Command{
 		Use:   "list",
 		Short: "List registered servers",
 		Args:  exactArgs(0, "no arguments"),
@@ -108,6 +119,4 @@ FILE.bak-TIMESTAMP with its mode. crl.pem is always vpnkeys' own.`,
 			return tw.Flush()
 		},
 	}
-	cmd.AddCommand(add, files, list)
-	return cmd
 }
