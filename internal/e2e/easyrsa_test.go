@@ -100,7 +100,7 @@ func testAdoption(t *testing.T, algo, pass string) {
 	}
 	srv := ns.startServer(t, srvDir)
 	if ok, log := ns.connect(t, filepath.Join(out, "alice", "alice.ovpn")); !ok {
-		t.Fatalf("imported alice could not connect:\n%s\nserver:\n%s", log, srv.log())
+		t.Fatalf("imported alice could not connect:\n%s\nserver:\n%s", log, srv.Log())
 	}
 	// bob was revoked in easy-rsa; vpnkeys re-issues nothing for him unless
 	// asked, so his old easy-rsa profile is what he has: build it by hand.
@@ -116,8 +116,8 @@ func testAdoption(t *testing.T, algo, pass string) {
 	if ok, log := ns.connect(t, bob); ok {
 		t.Fatalf("bob, revoked in easy-rsa, connected:\n%s", log)
 	}
-	if srv.waitFor(5*time.Second, "certificate revoked") == "" {
-		t.Fatalf("server did not log 'certificate revoked' for bob:\n%s", srv.log())
+	if srv.WaitFor(5*time.Second, "certificate revoked") == "" {
+		t.Fatalf("server did not log 'certificate revoked' for bob:\n%s", srv.Log())
 	}
 	// carol's older certificate, its key kept by easy-rsa's renew, is on
 	// the CRL the import signed although carol herself is active.

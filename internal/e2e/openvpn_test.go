@@ -75,7 +75,7 @@ func testOpenVPN(t *testing.T, algo pki.Algo) {
 	for _, u := range []string{"alice", "bob"} {
 		ok, log := ns.connect(t, filepath.Join(out, u, u+".ovpn"))
 		if !ok {
-			t.Fatalf("%s could not connect:\n%s\nserver:\n%s", u, log, srv.log())
+			t.Fatalf("%s could not connect:\n%s\nserver:\n%s", u, log, srv.Log())
 		}
 		// The server pushes the routes, DNS server and domain of server add --push-route --dns --domain.
 		for _, want := range []string{"route 10.1.0.0 255.255.0.0", "dhcp-option DNS 10.1.0.53", "dhcp-option DOMAIN corp.example.com"} {
@@ -92,11 +92,11 @@ func testOpenVPN(t *testing.T, algo pki.Algo) {
 	if ok, log := ns.connect(t, alice); ok {
 		t.Fatalf("revoked alice connected:\n%s", log)
 	}
-	if srv.waitFor(5*time.Second, "certificate revoked") == "" {
-		t.Fatalf("server did not log 'certificate revoked':\n%s", srv.log())
+	if srv.WaitFor(5*time.Second, "certificate revoked") == "" {
+		t.Fatalf("server did not log 'certificate revoked':\n%s", srv.Log())
 	}
 	if ok, log := ns.connect(t, filepath.Join(out, "bob", "bob.ovpn")); !ok {
-		t.Fatalf("bob could not connect after alice's revocation:\n%s\nserver:\n%s", log, srv.log())
+		t.Fatalf("bob could not connect after alice's revocation:\n%s\nserver:\n%s", log, srv.Log())
 	}
 	if _, err := os.Stat(filepath.Join(srvDir, "server.key")); err != nil {
 		t.Fatal(err)

@@ -83,7 +83,7 @@ func TestRevokeReachesOpenVPN(t *testing.T) {
 	bob := filepath.Join(data, "bundles", "bob", "bob.ovpn")
 	srv := ns.startServer(t, srvDir)
 	if ok, log := ns.connect(t, alice); !ok {
-		t.Fatalf("alice could not connect:\n%s\nserver:\n%s", log, srv.log())
+		t.Fatalf("alice could not connect:\n%s\nserver:\n%s", log, srv.Log())
 	}
 
 	// The revoke commits, then cannot replace crl.pem (as if it died).
@@ -107,11 +107,11 @@ func TestRevokeReachesOpenVPN(t *testing.T) {
 	if ok, log := ns.connect(t, alice); ok {
 		t.Fatalf("revoked alice connected after the CRL was republished:\n%s", log)
 	}
-	if srv.waitFor(5*time.Second, "certificate revoked") == "" {
-		t.Fatalf("server did not log 'certificate revoked':\n%s", srv.log())
+	if srv.WaitFor(5*time.Second, "certificate revoked") == "" {
+		t.Fatalf("server did not log 'certificate revoked':\n%s", srv.Log())
 	}
-	if strings.Contains(srv.log(), "Failed to stat CRL") {
-		t.Fatalf("OpenVPN could not read crl.pem:\n%s", srv.log())
+	if strings.Contains(srv.Log(), "Failed to stat CRL") {
+		t.Fatalf("OpenVPN could not read crl.pem:\n%s", srv.Log())
 	}
 	if ok, log := ns.connect(t, bob); !ok {
 		t.Fatalf("bob could not connect:\n%s", log)

@@ -166,7 +166,7 @@ backoff = "100ms"
 	os.WriteFile(pf, profile, 0o600)
 	srv := ns.startServer(t, srvDir)
 	if ok, log := ns.connect(t, pf); !ok {
-		t.Fatalf("the downloaded profile did not connect:\n%s\nserver:\n%s", log, srv.log())
+		t.Fatalf("the downloaded profile did not connect:\n%s\nserver:\n%s", log, srv.Log())
 	}
 	resp, _ = http.PostForm(link, url.Values{"format": {"ovpn"}})
 	again, _ := io.ReadAll(resp.Body)

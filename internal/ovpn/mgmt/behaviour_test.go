@@ -83,7 +83,7 @@ func notificationsDoNotBreakStatus(t *testing.T, l *liveServer) {
 	if _, err := c.Command(ctx, "verb 3"); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(l.server.log(), "ERROR") {
-		t.Logf("server log:\n%s", l.server.log())
+	if strings.Contains(l.server.Log(), "ERROR") {
+		t.Logf("server log:\n%s", l.server.Log())
 	}
 }

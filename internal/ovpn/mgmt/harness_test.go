@@ -1,16 +1,10 @@
 package mgmt
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -20,8 +14,8 @@ import (
 )
 
 // This file runs a real OpenVPN 2.6 multi-client server on a tun device in
-// a network namespace of the test's own, as internal/e2e does (copied, as
-// e2e is a test-only package).
+// a network namespace of the test's own (testenv.Netns), as internal/e2e
+// does.
 
 const (
 	ready     = "Initialization Sequence Completed"
@@ -56,115 +50,19 @@ verb 3
 `
 )
 
-// netns is a network namespace made for one test, with only lo up.
-type netns struct {
-	name, openvpn string
-}
-
-func newNetns(t *testing.T) *netns {
-	t.Helper()
-	openvpn := testenv.OpenVPN(t)
-	ip := testenv.LookPath(t, "/usr/sbin/ip", "/sbin/ip", "ip")
-	if !testenv.IsRoot() {
-		testenv.Missing(t, "a network namespace with a tun device needs root")
-	}
-	if _, err := os.Stat("/dev/net/tun"); err != nil {
-		testenv.Missing(t, "/dev/net/tun: %v", err)
-	}
-	b := make([]byte, 4)
-	rand.Read(b)
-	n := &netns{name: "vpnkeys-mgmt-" + hex.EncodeToString(b), openvpn: openvpn}
-	if out, err := exec.Command(ip, "netns", "add", n.name).CombinedOutput(); err != nil {
-		t.Fatalf("ip netns add: %v\n%s", err, out)
-	}
-	t.Cleanup(func() { exec.Command(ip, "netns", "delete", n.name).Run() })
-	if out, err := exec.Command(ip, "-n", n.name, "link", "set", "lo", "up").CombinedOutput(); err != nil {
-		t.Fatalf("lo up: %v\n%s", err, out)
-	}
-	return n
-}
-
-// proc is a running openvpn whose output is kept.
-type proc struct {
-	cmd  *exec.Cmd
-	mu   sync.Mutex
-	out  bytes.Buffer
-	done chan struct{}
-}
-
-func (p *proc) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.Write(b)
-}
-
-func (p *proc) log() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.String()
-}
-
-// waitFor polls the log for sub until the process exits or timeout.
-func (p *proc) waitFor(timeout time.Duration, sub string) bool {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		if strings.Contains(p.log(), sub) {
-			return true
-		}
-		select {
-		case <-p.done:
-			return strings.Contains(p.log(), sub)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	return false
-}
-
-func (p *proc) exited(timeout time.Duration) bool {
-	select {
-	case <-p.done:
-		return true
-	case <-time.After(timeout):
-		return false
-	}
-}
-
-func (p *proc) stop() {
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	if !p.exited(5 * time.Second) {
-		p.cmd.Process.Kill()
-		<-p.done
-	}
-}
-
-// start runs openvpn with args inside the namespace, from dir. `ip netns
-// exec` execs openvpn, so the process ID is OpenVPN's.
-func (n *netns) start(t *testing.T, dir string, args ...string) *proc {
-	t.Helper()
-	full := append([]string{"netns", "exec", n.name, n.openvpn, "--cd", dir}, args...)
-	p := &proc{cmd: exec.Command("ip", full...), done: make(chan struct{})}
-	p.cmd.Stdout, p.cmd.Stderr = p, p
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("starting openvpn: %v", err)
-	}
-	go func() { p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(p.stop)
-	return p
-}
-
 // liveServer is a running server with its management socket.
 type liveServer struct {
-	ns     *netns
+	ns     *testenv.Netns
 	dir    string
 	sock   string
-	server *proc
+	server *testenv.Proc
 }
 
 // startLive writes a PKI (vpnkeys' own pki package) and the configs,
 // and starts the server.
 func startLive(t *testing.T) *liveServer {
 	t.Helper()
-	ns := newNetns(t)
+	ns := testenv.NewNetns(t, "vpnkeys-mgmt")
 	dir := t.TempDir()
 	writePKI(t, dir, "server", "alice", "bob")
 	sock := filepath.Join(dir, "mgmt.sock")
@@ -174,20 +72,20 @@ func startLive(t *testing.T) *liveServer {
 		writeFile(t, dir, u+".conf", strings.ReplaceAll(clientCfg, "%[1]s", u))
 	}
 	l := &liveServer{ns: ns, dir: dir, sock: sock}
-	l.server = ns.start(t, dir, "--config", "server.conf")
-	if !l.server.waitFor(20*time.Second, ready) {
-		t.Fatalf("server did not start:\n%s", l.server.log())
+	l.server = ns.OpenVPN(t, "--cd", dir, "--config", "server.conf")
+	if l.server.WaitFor(20*time.Second, ready) == "" {
+		t.Fatalf("server did not start:\n%s", l.server.Log())
 	}
 	return l
 }
 
 // connect starts user's client (device overridden, as the recipe says)
 // and waits for its tunnel.
-func (l *liveServer) connect(t *testing.T, user string) *proc {
+func (l *liveServer) connect(t *testing.T, user string) *testenv.Proc {
 	t.Helper()
-	p := l.ns.start(t, l.dir, "--config", user+".conf", "--dev", "null", "--ifconfig-noexec", "--route-noexec")
-	if !p.waitFor(30*time.Second, ready) {
-		t.Fatalf("%s did not connect:\n%s\nserver:\n%s", user, p.log(), l.server.log())
+	p := l.ns.OpenVPN(t, "--cd", l.dir, "--config", user+".conf", "--dev", "null", "--ifconfig-noexec", "--route-noexec")
+	if p.WaitFor(30*time.Second, ready) == "" {
+		t.Fatalf("%s did not connect:\n%s\nserver:\n%s", user, p.Log(), l.server.Log())
 	}
 	return p
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vpnkeys/vpnkeys/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/status3.txt from the live server")
@@ -25,7 +27,7 @@ func TestLive(t *testing.T) {
 	t.Run("ok/version and pid", func(t *testing.T) { liveVersion(t, l, c) })
 	var cids map[string]uint64
 	t.Run("ok/status", func(t *testing.T) {
-		cids = checkStatus(t, c, l, map[string]*proc{"alice": alice, "bob": bob})
+		cids = checkStatus(t, c, l, map[string]*testenv.Proc{"alice": alice, "bob": bob})
 	})
 	if cids == nil {
 		t.FailNow()
@@ -81,12 +83,12 @@ func liveVersion(t *testing.T, l *liveServer, c *Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pid != l.server.cmd.Process.Pid {
-		t.Errorf("pid: got %d, want %d", pid, l.server.cmd.Process.Pid)
+	if pid != l.server.PID() {
+		t.Errorf("pid: got %d, want %d", pid, l.server.PID())
 	}
 }
 
-func liveInvalid(t *testing.T, c *Client, bobCID uint64, bob *proc) {
+func liveInvalid(t *testing.T, c *Client, bobCID uint64, bob *testenv.Proc) {
 	ctx := context.Background()
 	for name, err := range map[string]error{
 		"newline in kill message": c.KillClient(ctx, bobCID, "HALT,x\nkill bob"),
@@ -99,7 +101,7 @@ func liveInvalid(t *testing.T, c *Client, bobCID uint64, bob *proc) {
 			t.Errorf("%s: got %v, want ErrInvalid", name, err)
 		}
 	}
-	if bob.exited(0) {
+	if bob.Exited(0) {
 		t.Fatal("bob was killed by an invalid command")
 	}
 }
@@ -116,16 +118,16 @@ func liveKillUnknown(t *testing.T, c *Client) {
 }
 
 // liveKillHalt: alice is told to halt and exits; bob stays.
-func liveKillHalt(t *testing.T, c *Client, cid uint64, alice, bob *proc) {
+func liveKillHalt(t *testing.T, c *Client, cid uint64, alice, bob *testenv.Proc) {
 	ctx := context.Background()
 	if err := c.KillClient(ctx, cid, "HALT,access revoked"); err != nil {
 		t.Fatal(err)
 	}
-	if !alice.waitFor(10*time.Second, "Halt command was pushed by server ('access revoked')") {
-		t.Fatalf("alice's log has no halt:\n%s", alice.log())
+	if alice.WaitFor(10*time.Second, "Halt command was pushed by server ('access revoked')") == "" {
+		t.Fatalf("alice's log has no halt:\n%s", alice.Log())
 	}
-	if !alice.exited(10 * time.Second) {
-		t.Fatalf("alice still runs after the halt:\n%s", alice.log())
+	if !alice.Exited(10 * time.Second) {
+		t.Fatalf("alice still runs after the halt:\n%s", alice.Log())
 	}
 	// OpenVPN keeps the instance a few seconds after sending the halt.
 	start := time.Now()
@@ -140,8 +142,8 @@ func liveKillHalt(t *testing.T, c *Client, cid uint64, alice, bob *proc) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Logf("alice left the status %v after the halt", time.Since(start).Round(time.Second))
-	if bob.exited(0) {
-		t.Fatalf("bob exited:\n%s", bob.log())
+	if bob.Exited(0) {
+		t.Fatalf("bob exited:\n%s", bob.Log())
 	}
 }
 
@@ -149,7 +151,7 @@ func liveKillHalt(t *testing.T, c *Client, cid uint64, alice, bob *proc) {
 // next command with ErrClosed.
 func liveServerGone(t *testing.T, l *liveServer) {
 	c := dial(t, l)
-	l.server.stop()
+	l.server.Stop()
 	select {
 	case <-c.Done():
 	case <-time.After(5 * time.Second):
@@ -175,7 +177,7 @@ var pushedIfconfig = regexp.MustCompile(`ifconfig (\d+\.\d+\.\d+\.\d+) `)
 // checkStatus checks the live status against what each client was given
 // and what the server logged, keeps the raw output as a golden capture
 // with -update, and returns the client IDs.
-func checkStatus(t *testing.T, c *Client, l *liveServer, clients map[string]*proc) map[string]uint64 {
+func checkStatus(t *testing.T, c *Client, l *liveServer, clients map[string]*testenv.Proc) map[string]uint64 {
 	ctx := context.Background()
 	raw, err := c.Command(ctx, "status 3")
 	if err != nil {
@@ -202,14 +204,14 @@ func checkStatus(t *testing.T, c *Client, l *liveServer, clients map[string]*pro
 			continue
 		}
 		cids[s.CommonName] = s.ClientID
-		m := pushedIfconfig.FindStringSubmatch(p.log())
+		m := pushedIfconfig.FindStringSubmatch(p.Log())
 		if m == nil || s.VirtualAddress != m[1] {
 			t.Errorf("%s: virtual address: got %q, want the pushed %v", s.CommonName, s.VirtualAddress, m)
 		}
 		if !s.RealAddr.IsValid() || s.RealAddr.Addr().String() != "127.0.0.1" || s.RealAddr.String() != s.RealAddress {
 			t.Errorf("%s: real address: got %q (%v)", s.CommonName, s.RealAddress, s.RealAddr)
 		}
-		if want := s.RealAddress + " [" + s.CommonName + "] Peer Connection Initiated"; !strings.Contains(l.server.log(), want) {
+		if want := s.RealAddress + " [" + s.CommonName + "] Peer Connection Initiated"; !strings.Contains(l.server.Log(), want) {
 			t.Errorf("%s: the server did not log %q", s.CommonName, want)
 		}
 		if time.Since(s.ConnectedSince) > time.Minute || s.BytesReceived == 0 || s.Cipher == "" {
