@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/vpnkeys/vpnkeys/internal/fault"
 )
@@ -23,7 +24,7 @@ const MaxNameLen = 64
 // edges can map it to exit code 2 or HTTP 400 without string matching.
 var ErrInvalid = fault.New(fault.Invalid, "invalid", "invalid input")
 
-var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+var nameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`) })
 
 // ValidName reports whether name is an acceptable user name: a lowercase
 // ASCII login of 1 to 64 characters from a-z, 0-9, '.', '_' and '-', that
@@ -36,7 +37,7 @@ func ValidName(name string) error {
 		return fmt.Errorf("%w: empty name", ErrInvalid)
 	case len(name) > MaxNameLen:
 		return fmt.Errorf("%w: name is %d bytes long, at most %d allowed", ErrInvalid, len(name), MaxNameLen)
-	case !nameRE.MatchString(name) || strings.Contains(name, ".."):
+	case !nameRE().MatchString(name) || strings.Contains(name, ".."):
 		return fmt.Errorf("%w: name %q: use lowercase a-z, 0-9, '.', '_' or '-', starting with a letter or digit", ErrInvalid, name)
 	}
 	return nil

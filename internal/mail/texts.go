@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+	"sync"
 	"text/template"
 )
 
@@ -39,8 +40,9 @@ func (d TextData) OSName() string {
 }
 
 // texts holds each file as its own template set, by file name: every file
-// defines "subject" and "body".
-var texts = func() map[string]*template.Template {
+// defines "subject" and "body". They are parsed on first use, not at every
+// command's start.
+var texts = sync.OnceValue(func() map[string]*template.Template {
 	names, err := fs.Glob(textsFS, "templates/*.tmpl")
 	if err != nil {
 		panic(err)
@@ -50,14 +52,14 @@ var texts = func() map[string]*template.Template {
 		m[path.Base(n)] = template.Must(template.New(path.Base(n)).Option("missingkey=error").ParseFS(textsFS, n))
 	}
 	return m
-}()
+})
 
 // Render gives the subject and body of a mail in lang (English when the
 // language has no text).
 func Render(kind Kind, lang string, d TextData) (subject, body string, err error) {
-	t, ok := texts[fmt.Sprintf("%s.%s.tmpl", kind, lang)]
+	t, ok := texts()[fmt.Sprintf("%s.%s.tmpl", kind, lang)]
 	if !ok {
-		if t, ok = texts[fmt.Sprintf("%s.en.tmpl", kind)]; !ok {
+		if t, ok = texts()[fmt.Sprintf("%s.en.tmpl", kind)]; !ok {
 			return "", "", fmt.Errorf("no mail text %q", kind)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"net"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Route is a route pushed to clients, as `push "route NETWORK NETMASK"`.
@@ -20,7 +21,11 @@ type Push struct {
 	Domain string   // search domain
 }
 
-var domainRE = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+// domainRE is compiled on first use: its bounded repetitions make a large
+// program, and every command would pay for it at start.
+var domainRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+})
 
 // Validate checks every value, so nothing that could break a config line
 // reaches server.conf.
@@ -35,7 +40,7 @@ func (p Push) Validate() error {
 			return fmt.Errorf("%w: DNS server %q: want an IP address such as 10.8.0.1", ErrRemote, d)
 		}
 	}
-	if p.Domain != "" && (len(p.Domain) > 253 || !domainRE.MatchString(strings.ToLower(p.Domain))) {
+	if p.Domain != "" && (len(p.Domain) > 253 || !domainRE().MatchString(strings.ToLower(p.Domain))) {
 		return fmt.Errorf("%w: domain %q: want a DNS name such as corp.example.com", ErrRemote, p.Domain)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/vpnkeys/vpnkeys/internal/fault"
 )
@@ -25,7 +26,7 @@ func (r Remote) String() string {
 	return net.JoinHostPort(r.Host, strconv.Itoa(r.Port)) + "/" + r.Proto
 }
 
-var hostRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$`)
+var hostRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$`) })
 
 // ParseRemote reads HOST:PORT[/udp|/tcp] (the port defaults to 1194 and the
 // protocol to udp). HOST is a DNS name or an IP address; IPv6 goes in
@@ -53,7 +54,7 @@ func ParseRemote(s string) (Remote, error) {
 		}
 		r.Port = p
 	}
-	if net.ParseIP(host) == nil && !hostRE.MatchString(host) {
+	if net.ParseIP(host) == nil && !hostRE().MatchString(host) {
 		return Remote{}, fmt.Errorf("%w %q: host must be a DNS name or an IP address", ErrRemote, s)
 	}
 	r.Host = host
