@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -211,5 +212,36 @@ func TestRemove(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "alice2.zip")); err != nil {
 		t.Errorf("another user's file went: %v", err)
+	}
+}
+
+// TestStagingConcurrent: runs that start together never take each other's
+// staging folder for a leftover (one made but not yet locked was removed
+// under its owner: "locking staging folder: no such file").
+func TestStagingConcurrent(t *testing.T) {
+	out := t.TempDir()
+	var wg sync.WaitGroup
+	errs := make(chan error, 200)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 25 {
+				st, err := NewStaging(out)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if _, err := st.Stage("alice", []File{{Name: "a", Mode: 0o600, Data: []byte("x")}}, time.Now()); err != nil {
+					errs <- err
+				}
+				st.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }

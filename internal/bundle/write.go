@@ -26,6 +26,7 @@ type Staging struct {
 
 const (
 	stagingPrefix = ".vpnkeys-staging-"
+	freshPrefix   = ".vpnkeys-new-" // being made and locked: see NewStaging
 	tmpMark       = ".vpnkeys-tmp-" // staging of vpnkeys before 0.2, age-based
 	legacyAge     = 10 * time.Minute
 )
@@ -38,14 +39,23 @@ func NewStaging(outDir string) (*Staging, error) {
 		return nil, err
 	}
 	RemoveLeftovers(outDir)
-	dir, err := os.MkdirTemp(outDir, stagingPrefix+"*")
+	// The folder is made and locked under a name RemoveLeftovers does not
+	// judge by its lock, then renamed: another run never sees a staging
+	// folder that is not locked yet (it would take it for a leftover).
+	fresh, err := os.MkdirTemp(outDir, freshPrefix+"*")
 	if err != nil {
 		return nil, fmt.Errorf("creating staging folder: %w", err)
 	}
-	lock, err := lockDir(dir, true)
+	lock, err := lockDir(fresh, true)
 	if err != nil {
-		os.RemoveAll(dir)
+		os.RemoveAll(fresh)
 		return nil, fmt.Errorf("locking staging folder: %w", err)
+	}
+	dir := filepath.Join(outDir, stagingPrefix+strings.TrimPrefix(filepath.Base(fresh), freshPrefix))
+	if err := os.Rename(fresh, dir); err != nil {
+		lock.Close()
+		os.RemoveAll(fresh)
+		return nil, fmt.Errorf("creating staging folder: %w", err)
 	}
 	return &Staging{outDir: outDir, dir: dir, lock: lock}, nil
 }
@@ -95,7 +105,7 @@ func RemoveLeftovers(outDir string) {
 			}
 			os.RemoveAll(p)
 			lock.Close()
-		case strings.Contains(e.Name(), tmpMark):
+		case strings.HasPrefix(e.Name(), freshPrefix), strings.Contains(e.Name(), tmpMark):
 			if fi, err := e.Info(); err == nil && fi.ModTime().Before(cutoff) {
 				os.RemoveAll(p)
 			}

@@ -111,6 +111,11 @@ func BenchmarkLinkPage(b *testing.B) {
 // certificate, transaction, bundle on disk) with 8 clients.
 func BenchmarkCreateUser(b *testing.B) {
 	e := newEnv(b, nil)
+	b.Cleanup(func() {
+		if b.Failed() {
+			b.Logf("server log:\n%s", e.logs.String())
+		}
+	})
 	c := transport()
 	b.ResetTimer()
 	load(b, 8, func(i int) error {
