@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/vpnkeys/vpnkeys/internal/account"
+	"github.com/vpnkeys/vpnkeys/internal/bundle"
 	"github.com/vpnkeys/vpnkeys/internal/fault"
 	"github.com/vpnkeys/vpnkeys/internal/ovpn"
 	"github.com/vpnkeys/vpnkeys/internal/pki"
@@ -173,12 +172,10 @@ func (a *Authority) RemoveUser(ctx context.Context, name, bundleDir, reason stri
 		return res, err
 	}
 	if bundleDir == "" {
-		bundleDir = a.BundleDir()
+		bundleDir = a.BundleDir() // Revoke removed it from there already, unless there was nothing to revoke
 	}
-	for _, p := range []string{filepath.Join(bundleDir, name), filepath.Join(bundleDir, name+".tar.gz"), filepath.Join(bundleDir, name+".zip")} {
-		if err := os.RemoveAll(p); err != nil {
-			return res, fmt.Errorf("deleting %s: %w", p, err)
-		}
+	if _, err := bundle.Remove(bundleDir, name); err != nil {
+		return res, err
 	}
 	err = a.withRetry(ctx, func(q *store.Queries) error {
 		var err error
