@@ -194,29 +194,3 @@ func (a *Authority) CAKeyPEM(ctx context.Context) ([]byte, error) {
 	return []byte(row.KeyPEM), nil
 }
 
-// SelfTLS issues a short-lived certificate for vpnkeys' own HTTPS from the
-// CA, for hosts (DNS names or IPs). It is kept in memory only; employees'
-// browsers trust it once they trust the company CA.
-func (a *Authority) SelfTLS(hosts []string) (certPEM, keyPEM []byte, err error) {
-	u, err := a.ca()
-	if err != nil {
-		return nil, nil, err
-	}
-	key, err := pki.GenerateKey(pki.P256)
-	if err != nil {
-		return nil, nil, err
-	}
-	cn := "vpnkeys"
-	if len(hosts) > 0 {
-		cn = hosts[0]
-	}
-	c, err := u.ca.Issue(pki.Leaf{Role: pki.Server, CommonName: cn, Hosts: hosts, PublicKey: key.Public(), Days: 30, Now: a.now()})
-	if err != nil {
-		return nil, nil, err
-	}
-	keyPEM, err = pki.MarshalKey(key)
-	if err != nil {
-		return nil, nil, err
-	}
-	return append(pki.CertPEM(c), u.certPEM...), keyPEM, nil
-}

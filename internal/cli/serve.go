@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
 	"log/slog"
@@ -120,7 +121,7 @@ func (app *app) serve(cmd *cobra.Command, f serveFlags) error {
 	}
 	run := func() error { return srv.Serve(ln) }
 	if useTLS {
-		if srv.TLSConfig, err = app.serveTLS(a, f, host); err != nil {
+		if srv.TLSConfig, err = app.serveTLS(ctx, a, f, host); err != nil {
 			return err
 		}
 		run = func() error { return srv.Serve(tls.NewListener(ln, srv.TLSConfig)) }
@@ -134,11 +135,11 @@ func (app *app) serve(cmd *cobra.Command, f serveFlags) error {
 // serveTLS is serve's TLS configuration: a certificate from the files
 // given, or with --tls-self one from the CA for the public URL's host and
 // the listen address, renewed while serving (tlsself.go).
-func (app *app) serveTLS(a *authority.Authority, f serveFlags, host string) (*tls.Config, error) {
+func (app *app) serveTLS(ctx context.Context, a *authority.Authority, f serveFlags, host string) (*tls.Config, error) {
 	conf := &tls.Config{MinVersion: tls.VersionTLS12}
 	if f.self {
 		hosts := selfHosts(host, f.publicURL)
-		sc, err := newSelfCert(func() ([]byte, []byte, error) { return a.SelfTLS(hosts) }, time.Now, app.log)
+		sc, err := newSelfCert(func() ([]byte, []byte, error) { return a.SelfTLS(ctx, hosts) }, time.Now, app.log)
 		if err != nil {
 			return nil, err
 		}
