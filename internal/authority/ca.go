@@ -193,4 +193,3 @@ func (a *Authority) CAKeyPEM(ctx context.Context) ([]byte, error) {
 	}
 	return []byte(row.KeyPEM), nil
 }
-
