@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -243,5 +244,27 @@ func TestStagingConcurrent(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// TestStageUmask: bundle files get their modes whatever the umask.
+func TestStageUmask(t *testing.T) {
+	old := syscall.Umask(0o077)
+	defer syscall.Umask(old)
+	out := t.TempDir()
+	st, err := NewStaging(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s, err := st.Stage("alice", []File{{Name: "README.txt", Mode: 0o644, Data: []byte("x")}}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Commit([]*Staged{s}); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(filepath.Join(out, "alice", "README.txt")); fi.Mode().Perm() != 0o644 {
+		t.Fatalf("README.txt under umask 077: got %04o, want 0644", fi.Mode().Perm())
 	}
 }

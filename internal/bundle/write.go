@@ -139,7 +139,11 @@ func (st *Staging) Stage(user string, files []File, mtime time.Time) (_ *Staged,
 		return nil, fmt.Errorf("staging bundle of %s: %w", user, err)
 	}
 	for _, f := range files {
-		if err := os.WriteFile(filepath.Join(tmp, f.Name), f.Data, f.Mode); err != nil {
+		p := filepath.Join(tmp, f.Name)
+		if err := os.WriteFile(p, f.Data, f.Mode); err != nil {
+			return nil, fmt.Errorf("staging bundle of %s: %w", user, err)
+		}
+		if err := os.Chmod(p, f.Mode); err != nil { // the mode promised, whatever the umask
 			return nil, fmt.Errorf("staging bundle of %s: %w", user, err)
 		}
 	}
