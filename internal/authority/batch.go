@@ -61,19 +61,7 @@ func (a *Authority) tryBatch(ctx context.Context, u *unlockedCA, tmpl *bundle.Te
 				pending = append(pending, p.cert.Serial)
 			}
 		}
-		err := a.txOnce(ctx, func(q *store.Queries) error {
-			for _, p := range plans {
-				if p.issued {
-					c := p.cert
-					c.State = store.StatePending
-					if err := q.InsertCert(ctx, c); err != nil {
-						return err
-					}
-				}
-			}
-			return nil
-		})
-		if err != nil {
+		if err := a.recordPending(ctx, plans, len(pending)); err != nil {
 			return nil, err
 		}
 	}
@@ -110,6 +98,27 @@ func (a *Authority) tryBatch(ctx context.Context, u *unlockedCA, tmpl *bundle.Te
 		return nil, err
 	}
 	return a.handOut(ctx, plans, revoked, opts, start)
+}
+
+// recordPending records the batch's new certificates as pending, in one
+// transaction, before any of their keys is written to the disk. A batch
+// that issues nothing (bundles rewritten for kept certificates) skips it.
+func (a *Authority) recordPending(ctx context.Context, plans []planned, n int) error {
+	if n == 0 {
+		return nil
+	}
+	return a.txOnce(ctx, func(q *store.Queries) error {
+		for _, p := range plans {
+			if p.issued {
+				c := p.cert
+				c.State = store.StatePending
+				if err := q.InsertCert(ctx, c); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
 }
 
 // planBatch signs each user's certificate and renders the bundle, in
