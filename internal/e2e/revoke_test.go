@@ -125,3 +125,37 @@ func TestRevokeReachesOpenVPN(t *testing.T) {
 		t.Fatalf("server files into a 0700 folder: exit %d, stderr %q; want a warning naming %s", code, errs, private)
 	}
 }
+
+// TestServeKeepsCRL: a server folder whose crl.pem fell behind (a revoke
+// that died after its commit, a folder restored from a backup) gets the
+// newest CRL from a running `vpnkeys serve` within one --crl-sync period,
+// without anyone revoking again.
+func TestServeKeepsCRL(t *testing.T) {
+	base := t.TempDir()
+	data := filepath.Join(base, "data")
+	env := []string{"VPNKEYS_DATA=" + data, "VPNKEYS_CA_PASSPHRASE=serve keeps the CRL"}
+	mustRun(t, env, "init")
+	mustRun(t, env, "server", "add", "dc1", "--remote", "127.0.0.1:11942/udp")
+	srvDir := filepath.Join(base, "srv")
+	mustRun(t, env, "server", "files", "dc1", "--out", srvDir)
+	mustRun(t, env, "add", "alice")
+	crl := filepath.Join(srvDir, "crl.pem")
+	stale, _ := os.ReadFile(crl)
+	mustRun(t, env, "revoke", "alice")
+	fresh, _ := os.ReadFile(crl)
+	if string(fresh) == string(stale) {
+		t.Fatal("revoke did not rewrite crl.pem: the test lost its premise")
+	}
+	os.WriteFile(crl, stale, 0o644) // as if the revoke had died before publishing
+	startInstance(t, env, "--crl-sync", "200ms")
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if b, _ := os.ReadFile(crl); string(b) == string(fresh) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("serve did not bring the server folder's crl.pem up to date")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
