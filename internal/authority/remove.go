@@ -80,7 +80,7 @@ func (a *Authority) SetServer(ctx context.Context, c ServerChange) (ServerView, 
 // stops refreshing crl.pem in the folders its files went to. The files in
 // those folders are left alone (they are the running OpenVPN's); the
 // folders are returned so the caller can name them.
-func (a *Authority) RemoveServer(ctx context.Context, name string) ([]store.ServerOutput, error) {
+func (a *Authority) RemoveServer(ctx context.Context, name string) ([]ServerFolder, error) {
 	u, err := a.ca()
 	if err != nil {
 		return nil, err
@@ -132,10 +132,20 @@ func (a *Authority) RemoveServer(ctx context.Context, name string) ([]store.Serv
 	if err != nil {
 		return nil, err
 	}
-	if _, err := a.publishCRL(ctx); err != nil {
-		return outs, fmt.Errorf("server removed, but writing crl.pem failed: %w", err)
+	folders := make([]ServerFolder, len(outs))
+	for i, o := range outs {
+		folders[i] = ServerFolder{Host: o.Host, Dir: o.Dir}
 	}
-	return outs, nil
+	if _, err := a.publishCRL(ctx); err != nil {
+		return folders, fmt.Errorf("server removed, but writing crl.pem failed: %w", err)
+	}
+	return folders, nil
+}
+
+// ServerFolder is a folder on a host that a server's files were written to.
+type ServerFolder struct {
+	Host string `json:"host"`
+	Dir  string `json:"dir"`
 }
 
 // RemoveResult says what RemoveUser did.
