@@ -52,7 +52,8 @@ func (s *Server) uiServers(w http.ResponseWriter, r *http.Request) {
 		s.uiFail(w, r, "Listing servers failed", err, "/ui/users")
 		return
 	}
-	s.render(w, r, http.StatusOK, "servers", map[string]any{"Title": "Servers", "Admin": adminOf(r.Context()), "Servers": list})
+	s.render(w, r, http.StatusOK, "servers", map[string]any{"Title": "Servers", "Admin": adminOf(r.Context()), "Servers": list,
+		"Flash": r.URL.Query().Get("flash")})
 }
 
 func (s *Server) uiCRL(w http.ResponseWriter, r *http.Request) {

@@ -81,7 +81,7 @@ func TestUIRefusals(t *testing.T) {
 		}
 	}
 	before := e.state(t)
-	for _, p := range []string{"/ui/users", "/ui/users/alice/revoke", "/ui/users/alice/renew", "/ui/import"} {
+	for _, p := range []string{"/ui/users", "/ui/users/alice/revoke", "/ui/users/alice/renew", "/ui/import", "/ui/servers", "/ui/servers/dc1/remove", "/ui/users/alice/remove"} {
 		if resp, _ := post(t, c, e.srv.URL+p, url.Values{"name": {"mallory"}}); resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("POST %s signed out: got %d, want 401", p, resp.StatusCode)
 		}
