@@ -33,32 +33,8 @@ func TestServeTLS(t *testing.T) {
 		t.Fatalf("plain HTTP on 0.0.0.0: exit %d %v\n%s", code, err, out)
 	}
 
-	cmd := exec.Command(binary(t), "--data", data, "serve", "--listen", "127.0.0.1:0", "--tls-self")
-	cmd.Env = append(os.Environ(), env...)
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	sc := bufio.NewScanner(stdout)
-	if !sc.Scan() {
-		t.Fatal("serve printed nothing")
-	}
-	m := regexp.MustCompile(`https://127\.0\.0\.1:\d+`).FindString(sc.Text())
-	if m == "" {
-		t.Fatalf("serve: %q", sc.Text())
-	}
-	db, err := store.Open(context.Background(), filepath.Join(data, "vpnkeys.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := db.Q().GetCA(context.Background())
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM([]byte(ca.CertPEM))
+	addr, pool := serveTLSSelf(t, env, data)
+	m := "https://" + addr
 	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	resp, err := c.Get(m + "/healthz")
 	if err != nil {
@@ -72,4 +48,38 @@ func TestServeTLS(t *testing.T) {
 	if _, err := http.Get(m + "/healthz"); err == nil {
 		t.Fatal("a client that does not trust the CA accepted the certificate")
 	}
+}
+
+// serveTLSSelf starts `vpnkeys serve --tls-self` on loopback with args and
+// returns its address and a pool that trusts the company CA, as a client
+// told to trust it would.
+func serveTLSSelf(t *testing.T, env []string, data string, args ...string) (string, *x509.CertPool) {
+	t.Helper()
+	cmd := exec.Command(binary(t), append([]string{"--data", data, "serve", "--listen", "127.0.0.1:0", "--tls-self"}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	sc := bufio.NewScanner(stdout)
+	if !sc.Scan() {
+		t.Fatal("serve printed nothing")
+	}
+	addr := regexp.MustCompile(`127\.0\.0\.1:\d+`).FindString(sc.Text())
+	if addr == "" {
+		t.Fatalf("serve: %q", sc.Text())
+	}
+	db, err := store.Open(context.Background(), filepath.Join(data, "vpnkeys.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := db.Q().GetCA(context.Background())
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM([]byte(ca.CertPEM))
+	return addr, pool
 }
