@@ -47,13 +47,3 @@ var (
 func RestoreDatabase(ctx context.Context, from, dsn string, force bool) (kept string, err error) {
 	return store.Restore(ctx, from, dsn, force)
 }
-
-// OpenDatabaseReadOnly opens an existing database for reading only (shell
-// completion): it creates and migrates nothing.
-func OpenDatabaseReadOnly(ctx context.Context, dsn string) (*Database, error) {
-	db, err := store.OpenReadOnly(ctx, dsn)
-	if err != nil {
-		return nil, err
-	}
-	return &Database{db: db}, nil
-}

@@ -206,7 +206,7 @@ func (a *Authority) plan(u *unlockedCA, tmpl *bundle.Templates, servers []bundle
 	if c := cur.Cert; c != nil && c.State == store.StateRevoked && !opts.Reinstate {
 		// Checked up front too; here it holds when a revocation commits
 		// between that check and this (re)try of the batch.
-		return p, fmt.Errorf("%w: %s; reinstating must be asked for explicitly", ErrRevokedUser, revokedLine(cur))
+		return p, revokedError(revokedLine(cur))
 	}
 	if c := cur.Cert; c != nil && c.State == store.StateActive {
 		old := *c

@@ -37,6 +37,16 @@ func OpenDatabase(ctx context.Context, dsn string) (*Database, error) {
 	return &Database{db: db}, nil
 }
 
+// OpenDatabaseReadOnly opens an existing database for reading only (shell
+// completion): it creates and migrates nothing.
+func OpenDatabaseReadOnly(ctx context.Context, dsn string) (*Database, error) {
+	db, err := store.OpenReadOnly(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	return &Database{db: db}, nil
+}
+
 // Close closes the database.
 func (d *Database) Close() error { return d.db.Close() }
 

@@ -41,7 +41,7 @@ func (a *Authority) refuseRevoked(ctx context.Context, reqs []UserRequest) error
 	if len(msgs) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: %s; reinstating must be asked for explicitly", ErrRevokedUser, strings.Join(msgs, "; "))
+	return revokedError(strings.Join(msgs, "; "))
 }
 
 // revokedUsers returns, for each of names whose current certificate was
@@ -60,6 +60,11 @@ func (a *Authority) revokedUsers(ctx context.Context, names []string) (map[strin
 		}
 	}
 	return out, nil
+}
+
+// revokedError refuses revoked users, named by lines from revokedLine.
+func revokedError(lines string) error {
+	return fmt.Errorf("%w: %s; reinstating must be asked for explicitly", ErrRevokedUser, lines)
 }
 
 // revokedLine says when and why a revoked user lost their access.

@@ -135,7 +135,7 @@ func (a *Authority) onboardRoster(ctx context.Context, reqs []UserRequest, opts 
 	for _, r := range reqs {
 		cur, ok := existing[r.Name]
 		if ok && !opts.Reinstate && cur.Cert != nil && cur.Cert.State == store.StateRevoked {
-			res.refused[r.Name] = fmt.Errorf("%w: %s; reinstating must be asked for explicitly", ErrRevokedUser, revokedLine(cur))
+			res.refused[r.Name] = revokedError(revokedLine(cur))
 			continue
 		}
 		if ok && unchanged(r, cur, now) {
