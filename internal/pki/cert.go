@@ -104,7 +104,37 @@ type Role int
 const (
 	Client Role = iota
 	Server
+	// Agent certificates identify a vpnkeys agent to the control plane.
+	// They carry the AgentPolicy and no extended key usage, so OpenVPN's
+	// `remote-cert-tls client` refuses one as a VPN user, and a VPN
+	// user's certificate (no AgentPolicy) never passes as an agent.
+	Agent
 )
+
+// AgentPolicy marks agent certificates (a UUID OID: 2.25.N).
+var AgentPolicy = mustOID("2.25.301023879721855415786486741801135134386")
+
+func mustOID(s string) x509.OID {
+	o, err := x509.ParseOID(s)
+	if err != nil {
+		panic(err)
+	}
+	return o
+}
+
+// IsAgent tells whether c carries the AgentPolicy and no extended key
+// usage, as only Issue with Role Agent makes them.
+func IsAgent(c *x509.Certificate) bool {
+	if len(c.ExtKeyUsage) > 0 || len(c.UnknownExtKeyUsage) > 0 {
+		return false
+	}
+	for _, p := range c.Policies {
+		if p.Equal(AgentPolicy) {
+			return true
+		}
+	}
+	return false
+}
 
 // Leaf describes a certificate to issue.
 type Leaf struct {
@@ -162,6 +192,8 @@ func (ca *CA) Issue(l Leaf) (*x509.Certificate, error) {
 				tmpl.DNSNames = append(tmpl.DNSNames, h)
 			}
 		}
+	case Agent:
+		tmpl.Policies = []x509.OID{AgentPolicy}
 	default:
 		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
 	}
