@@ -49,14 +49,15 @@ for arch in "${@:-amd64}"; do
   fi
   install -d "$root/usr/share/man/man1" "$root/usr/share/doc/vpnkeys" "$root/lib/systemd/system" "$root/etc/vpnkeys" \
     "$root/usr/share/bash-completion/completions" "$root/usr/share/zsh/vendor-completions" \
-    "$root/usr/share/fish/vendor_completions.d" "$root/DEBIAN"
+    "$root/usr/share/fish/vendor_completions.d" "$root/usr/lib/tmpfiles.d" "$root/DEBIAN"
   for m in "$work"/man/*.1; do
     gzip -9n < "$m" > "$root/usr/share/man/man1/$(basename "$m").gz"
   done
   host completion bash > "$root/usr/share/bash-completion/completions/vpnkeys"
   host completion zsh > "$root/usr/share/zsh/vendor-completions/_vpnkeys"
   host completion fish > "$root/usr/share/fish/vendor_completions.d/vpnkeys.fish"
-  install -m 0644 "$here/debian/vpnkeys.service" "$root/lib/systemd/system/"
+  install -m 0644 "$here/debian/vpnkeys.service" "$here/debian/vpnkeys-agent.service" "$root/lib/systemd/system/"
+  install -m 0644 "$here/debian/vpnkeys-agent.tmpfiles" "$root/usr/lib/tmpfiles.d/vpnkeys-agent.conf"
   install -m 0644 "$here/debian/vpnkeys.toml" "$root/etc/vpnkeys/"
   install -m 0644 "$here/debian/README.Debian" "$here/debian/copyright" "$root/usr/share/doc/vpnkeys/"
   sed -e "s/@VERSION@/$debver/" -e "s/@UPSTREAM@/$upstream/" -e "s/@COMMIT@/$commit/" \

@@ -35,8 +35,9 @@ func TestLintian(t *testing.T) {
 
 // maxExposure is the worst `systemd-analyze security` score (0 best, 10
 // worst) a unit may have; systemd calls up to 2.0 "OK". Hardening that
-// slips shows here.
-var maxExposure = map[string]float64{"vpnkeys.service": 1.5, "vpnkeys-agent.service": 2.0}
+// slips shows here. The agent runs as root (0.4 of its 2.1): OpenVPN's
+// management socket admits root only, and the server folder is root's.
+var maxExposure = map[string]float64{"vpnkeys.service": 1.5, "vpnkeys-agent.service": 2.1}
 
 // TestUnitSecurity scores both units offline, as systemd-analyze security
 // --offline=true reads a unit file without a running systemd. (The units
