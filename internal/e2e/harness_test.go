@@ -19,7 +19,7 @@ const ready = "Initialization Sequence Completed"
 
 // startServer runs the server.conf in dir as written (from dir, as
 // Debian's openvpn-server@ unit does with --cd).
-func (n *netns) startServer(t *testing.T, dir string) *testenv.Proc {
+func (n *netns) startServer(t testing.TB, dir string) *testenv.Proc {
 	t.Helper()
 	p := n.OpenVPN(t, "--cd", dir, "--config", "server.conf")
 	if p.WaitFor(20*time.Second, ready) == "" {
@@ -44,7 +44,7 @@ func (n *netns) connect(t *testing.T, profile string) (bool, string) {
 // traversable opens dir and its parents to "other" so OpenVPN, running as
 // nobody after its privilege drop, can re-read crl.pem (t.TempDir makes
 // 0700 folders).
-func traversable(t *testing.T, dir string) {
+func traversable(t testing.TB, dir string) {
 	t.Helper()
 	for d := dir; d != "/" && d != "."; d = filepath.Dir(d) {
 		fi, err := os.Stat(d)
