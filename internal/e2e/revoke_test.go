@@ -41,7 +41,7 @@ func mustRun(t testing.TB, env []string, args ...string) string {
 
 // keep copies a profile aside, as someone who had it would: revoking
 // removes the bundle from the bundles folder.
-func keep(t *testing.T, profile string) string {
+func keep(t testing.TB, profile string) string {
 	t.Helper()
 	b, err := os.ReadFile(profile)
 	if err != nil {
