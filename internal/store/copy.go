@@ -24,6 +24,10 @@ var copyTables = []struct {
 	{"settings", "key, value, updated_at", "key"},
 	{"audit", "at, actor, source, action, target, detail", "id"},
 	{"changes", "version, at, kind, subject, detail", "version"},
+	{"groups", "name, description, created_at", "name"},
+	{"group_rules", "grp, rule", "grp, rule"},
+	{"group_members", "grp, username", "grp, username"},
+	{"addresses", "server, username, address", "server, username"},
 }
 
 // Counts returns the number of rows of every copied table (and the CRL number).

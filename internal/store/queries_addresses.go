@@ -1,0 +1,82 @@
+package store
+
+import (
+	"context"
+	"fmt"
+)
+
+// Address is a user's fixed VPN address on one server.
+type Address struct {
+	Server  string
+	User    string
+	Address string
+}
+
+// ServerAddresses lists the addresses given out on server, by user.
+func (q *Queries) ServerAddresses(ctx context.Context, server string) ([]Address, error) {
+	return q.addresses(ctx, `SELECT server, username, address FROM addresses WHERE server = $1 ORDER BY username`, server)
+}
+
+// UserAddresses lists user's addresses, by server.
+func (q *Queries) UserAddresses(ctx context.Context, user string) ([]Address, error) {
+	return q.addresses(ctx, `SELECT server, username, address FROM addresses WHERE username = $1 ORDER BY server`, user)
+}
+
+// InsertAddress gives a user an address on a server. Another transaction
+// that took the same address or gave the user one first makes it fail
+// with a unique violation, which WithTx reports as ErrConflict.
+func (q *Queries) InsertAddress(ctx context.Context, a Address) error {
+	if _, err := q.q.ExecContext(ctx, `INSERT INTO addresses (server, username, address) VALUES ($1, $2, $3)`,
+		a.Server, a.User, a.Address); err != nil {
+		return fmt.Errorf("storing address of %s on %s: %w", a.User, a.Server, err)
+	}
+	return nil
+}
+
+// DeleteUserAddresses frees every address of user and returns how many.
+func (q *Queries) DeleteUserAddresses(ctx context.Context, user string) (int64, error) {
+	res, err := q.q.ExecContext(ctx, `DELETE FROM addresses WHERE username = $1`, user)
+	if err != nil {
+		return 0, fmt.Errorf("freeing addresses of %s: %w", user, err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// DeleteServerAddresses frees every address on server and returns how many.
+func (q *Queries) DeleteServerAddresses(ctx context.Context, server string) (int64, error) {
+	res, err := q.q.ExecContext(ctx, `DELETE FROM addresses WHERE server = $1`, server)
+	if err != nil {
+		return 0, fmt.Errorf("freeing addresses on %s: %w", server, err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// ActiveUserNames lists, by name, the users whose current certificate is
+// active: those a new server gives an address to.
+func (q *Queries) ActiveUserNames(ctx context.Context) ([]string, error) {
+	out, err := q.textColumn(ctx, `SELECT u.name FROM users u JOIN certificates c ON c.serial = u.current_serial
+		WHERE c.state = 'active' ORDER BY u.name`)
+	if err != nil {
+		return nil, fmt.Errorf("listing active users: %w", err)
+	}
+	return out, nil
+}
+
+func (q *Queries) addresses(ctx context.Context, query string, arg string) ([]Address, error) {
+	rows, err := q.q.QueryContext(ctx, query, arg)
+	if err != nil {
+		return nil, fmt.Errorf("listing addresses: %w", err)
+	}
+	defer rows.Close()
+	var out []Address
+	for rows.Next() {
+		var a Address
+		if err := rows.Scan(&a.Server, &a.User, &a.Address); err != nil {
+			return nil, fmt.Errorf("listing addresses: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
