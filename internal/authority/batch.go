@@ -87,6 +87,9 @@ func (a *Authority) tryBatch(ctx context.Context, u *unlockedCA, tmpl *bundle.Te
 			}
 			revoked = revoked || p.revokes
 		}
+		if err := a.grantAccess(ctx, q, batch); err != nil {
+			return err
+		}
 		if revoked {
 			_, err := a.signCRL(ctx, q, u)
 			return err

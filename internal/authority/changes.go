@@ -16,6 +16,12 @@ const (
 	ChangeServer = "server"      // a server was added, changed, removed or got a certificate
 )
 
+// Kinds of change of access control (issue 13).
+const (
+	ChangeGroup   = "group"   // a group, its rules or its members changed; subject is the group
+	ChangeAddress = "address" // a user's fixed addresses were given or freed; subject is the user
+)
+
 // ChangeView is one entry of the outbox: a change agents must learn of,
 // with the version that only grows.
 type ChangeView struct {

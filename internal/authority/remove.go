@@ -66,6 +66,11 @@ func (a *Authority) SetServer(ctx context.Context, c ServerChange) (ServerView, 
 		if err := q.UpdateServer(ctx, s); err != nil {
 			return err
 		}
+		if c.Subnet != "" {
+			if err := reseat(ctx, q, s); err != nil {
+				return err
+			}
+		}
 		if err := a.audit(ctx, q, "server.set", c.Name, detail); err != nil {
 			return err
 		}
@@ -111,6 +116,9 @@ func (a *Authority) RemoveServer(ctx context.Context, name string) ([]ServerFold
 				return err
 			}
 		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if _, err := q.DeleteServerAddresses(ctx, name); err != nil {
 			return err
 		}
 		if err := q.DeleteServer(ctx, name); err != nil {
@@ -192,7 +200,11 @@ func (a *Authority) RemoveUser(ctx context.Context, name, bundleDir, reason stri
 		if res.Links, err = q.DeleteOpenLinks(ctx, name); err != nil {
 			return err
 		}
-		return a.audit(ctx, q, "user.remove", name, map[string]any{"serial": res.Revoked, "links": res.Links})
+		freed, err := a.freeAccess(ctx, q, name)
+		if err != nil {
+			return err
+		}
+		return a.audit(ctx, q, "user.remove", name, map[string]any{"serial": res.Revoked, "links": res.Links, "freed": freed})
 	})
 	return res, err
 }

@@ -46,7 +46,7 @@ func ReadRoster(r io.Reader) (Roster, error) {
 		ro.bad = append(ro.bad, RefusedRow{Line: b.Line, User: b.User, Reason: b.Err.Error()})
 	}
 	for _, row := range rows {
-		ro.reqs = append(ro.reqs, UserRequest{Name: row.User, Email: row.Email, FullName: row.Name, OS: row.OS, Lang: row.Lang})
+		ro.reqs = append(ro.reqs, UserRequest{Name: row.User, Email: row.Email, FullName: row.Name, OS: row.OS, Lang: row.Lang, Groups: row.Groups})
 		ro.lines = append(ro.lines, row.Line)
 	}
 	return ro, nil
@@ -131,14 +131,22 @@ func (a *Authority) onboardRoster(ctx context.Context, reqs []UserRequest, opts 
 		}
 	}
 	now := a.now()
+	groups, err := a.db.Q().GroupNames(ctx)
+	if err != nil {
+		return res, err
+	}
 	var todo []UserRequest
 	for _, r := range reqs {
+		if err := knownGroups(r.Groups, groups); err != nil {
+			res.refused[r.Name] = err
+			continue
+		}
 		cur, ok := existing[r.Name]
 		if ok && !opts.Reinstate && cur.Cert != nil && cur.Cert.State == store.StateRevoked {
 			res.refused[r.Name] = revokedError(revokedLine(cur))
 			continue
 		}
-		if ok && unchanged(r, cur, now) {
+		if ok && unchanged(r, cur, now) && a.inGroups(ctx, r) {
 			res.Unchanged++
 			continue
 		}

@@ -57,6 +57,13 @@ func (a *Authority) AddServer(ctx context.Context, r ServerRequest) (ServerView,
 			}
 			return err
 		}
+		users, err := q.ActiveUserNames(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := allocate(ctx, q, s, users); err != nil {
+			return err
+		}
 		if err := a.audit(ctx, q, "server.add", r.Name, map[string]any{"remote": rem.String(), "subnet": r.Subnet}); err != nil {
 			return err
 		}

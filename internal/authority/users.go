@@ -29,6 +29,7 @@ type UserRequest struct {
 	FullName string
 	OS       string
 	Lang     string
+	Groups   []string // groups to join (access control); existing memberships stay
 }
 
 // Validate checks every field with the account rules.
@@ -45,8 +46,10 @@ func (r UserRequest) Validate() error {
 	if _, err := account.ParseOS(r.OS, DefaultOS); err != nil {
 		return err
 	}
-	_, err := account.ParseLang(r.Lang, DefaultLang)
-	return err
+	if _, err := account.ParseLang(r.Lang, DefaultLang); err != nil {
+		return err
+	}
+	return validGroups(r.Groups)
 }
 
 // AddOptions tune AddUsers.
@@ -97,6 +100,9 @@ func (a *Authority) AddUsers(ctx context.Context, reqs []UserRequest, opts AddOp
 			return nil, fmt.Errorf("%w: user %s given twice", account.ErrInvalid, r.Name)
 		}
 		seen[r.Name] = true
+	}
+	if err := a.checkGroupsExist(ctx, requestedGroups(reqs)); err != nil {
+		return nil, err
 	}
 	u, err := a.ca()
 	if err != nil {

@@ -52,6 +52,9 @@ type CertView struct {
 type UserDetail struct {
 	UserView
 	Certificates []CertView `json:"certificates"`
+	// Groups and Addresses: what the user may reach (access control).
+	Groups    []string      `json:"groups"`
+	Addresses []AddressView `json:"addresses"`
 }
 
 func (a *Authority) view(uc store.UserCert) UserView {
@@ -132,7 +135,9 @@ func (a *Authority) Show(ctx context.Context, name string) (UserDetail, error) {
 	for i, c := range certs {
 		d.Certificates[i] = CertView{Serial: c.Serial, State: c.State, NotBefore: c.NotBefore, NotAfter: c.NotAfter, RevokedAt: c.RevokedAt, Reason: c.Reason}
 	}
-	return d, nil
+	acc, err := a.userAccess(ctx, a.db.Q(), name)
+	d.Groups, d.Addresses = acc.Groups, acc.Addresses
+	return d, err
 }
 
 // AuditFilter narrows Audit; zero fields match everything.

@@ -1,6 +1,7 @@
 // Package roster parses the CSV rosters behind `vpnkeys import users` and
-// the web upload: a header naming the columns user, email, name, os, lang
-// (any order, only user required), UTF-8, with or without a BOM, CRLF or LF,
+// the web upload: a header naming the columns user, email, name, os, lang,
+// groups (any order, only user required; several groups in one cell are
+// separated by ';' or '|'), UTF-8, with or without a BOM, CRLF or LF,
 // at most 64 MiB and 100,000 rows.
 // Every refused row is reported with its line and reason; the good rows are
 // returned apart, so a caller can keep them or refuse the whole file.
@@ -12,9 +13,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/vpnkeys/vpnkeys/internal/access"
 	"github.com/vpnkeys/vpnkeys/internal/account"
 )
 
@@ -33,6 +36,9 @@ type Row struct {
 	Name  string
 	OS    string // "" when the cell was empty
 	Lang  string // "" when the cell was empty
+	// Groups lists the groups of the groups cell, each checked with
+	// access.ValidGroupName; nil when the cell was empty.
+	Groups []string
 }
 
 // RowError is one refused line.
@@ -54,7 +60,7 @@ func (e RowError) Unwrap() error { return e.Err }
 // ErrFile wraps problems with the file as a whole.
 var ErrFile = errors.New("roster")
 
-var columns = []string{"user", "email", "name", "os", "lang"}
+var columns = []string{"user", "email", "name", "os", "lang", "groups"}
 
 // Parse reads a roster. A problem with the file as a whole (no header, no
 // user column, an unknown column, not UTF-8, too many rows or bytes) returns an
@@ -93,7 +99,7 @@ func parse(r io.Reader, maxBytes int) ([]Row, []RowError, error) {
 			known = known || h == c
 		}
 		if !known {
-			return nil, nil, fmt.Errorf("%w: line 1: unknown column %q: use user, email, name, os, lang", ErrFile, h)
+			return nil, nil, fmt.Errorf("%w: line 1: unknown column %q: use user, email, name, os, lang, groups", ErrFile, h)
 		}
 		if _, dup := idx[h]; dup {
 			return nil, nil, fmt.Errorf("%w: line 1: column %q twice", ErrFile, h)
@@ -137,7 +143,11 @@ func parse(r io.Reader, maxBytes int) ([]Row, []RowError, error) {
 			return ""
 		}
 		row := Row{Line: line, User: cell("user"), Email: cell("email"), Name: cell("name"), OS: cell("os"), Lang: cell("lang")}
-		if err := check(&row); err != nil {
+		err = check(&row)
+		if err == nil {
+			row.Groups, err = splitGroups(cell("groups"))
+		}
+		if err != nil {
 			bad = append(bad, RowError{Line: line, User: row.User, Err: err})
 			continue
 		}
@@ -187,4 +197,21 @@ func byteSize(n int) string {
 		return fmt.Sprintf("%d KiB", n>>10)
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// splitGroups splits a groups cell on ';' and '|' (a roster delimited by
+// ';' quotes the cell or uses '|'), dropping blanks and repeats.
+func splitGroups(cell string) ([]string, error) {
+	var out []string
+	for _, g := range strings.FieldsFunc(cell, func(r rune) bool { return r == ';' || r == '|' }) {
+		g = strings.TrimSpace(g)
+		if g == "" || slices.Contains(out, g) {
+			continue
+		}
+		if err := access.ValidGroupName(g); err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, nil
 }

@@ -149,6 +149,15 @@ func (q *Queries) DeleteGroupMember(ctx context.Context, grp, user string) (bool
 	return q.execChanged(ctx, `DELETE FROM group_members WHERE grp = $1 AND username = $2`, grp, user)
 }
 
+// GroupNames lists every group's name, sorted.
+func (q *Queries) GroupNames(ctx context.Context) ([]string, error) {
+	out, err := q.textColumn(ctx, `SELECT name FROM groups ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("listing groups: %w", err)
+	}
+	return out, nil
+}
+
 // UserGroups lists the groups user is in, by name.
 func (q *Queries) UserGroups(ctx context.Context, user string) ([]string, error) {
 	out, err := q.textColumn(ctx, `SELECT grp FROM group_members WHERE username = $1 ORDER BY grp`, user)
