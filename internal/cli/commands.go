@@ -25,6 +25,7 @@ func (app *app) addCommands(root *cobra.Command) {
 		return app.checkPublicURL() // before anything is opened or created
 	}
 	root.AddCommand(app.settingsCommand())
+	root.AddCommand(app.groupCommand(), app.accessCommand())
 	// Made now rather than by Execute, so that guardParents covers it too.
 	root.InitDefaultCompletionCmd()
 }

@@ -19,6 +19,7 @@ type addFlags struct {
 	initFlags
 	email, name, os, lang, out, remote string
 	newKey, reinstate                  bool
+	groups                             []string
 }
 
 func (app *app) addCommand() *cobra.Command {
@@ -38,6 +39,7 @@ user on a fresh machine.`,
 		Example: `  vpnkeys add alice
   vpnkeys add bob carol --os windows --lang de --out /srv/bundles
   vpnkeys add dave --email dave@example.com --name "Dave Smith" --os macos
+  vpnkeys add erin --group developers --group ops
   vpnkeys add alice --remote vpn.example.com:1194   # first run: creates the CA too`,
 		Args: minArgs(1, "USER: name at least one user"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -52,6 +54,7 @@ user on a fresh machine.`,
 	fl.StringVar(&f.out, "out", "", "bundles folder (default DATA/bundles)")
 	fl.BoolVar(&f.newKey, "new-key", false, "issue a fresh key even when the user has a valid certificate")
 	fl.BoolVar(&f.reinstate, "reinstate", false, "give revoked users access again (refused without it)")
+	fl.StringArrayVar(&f.groups, "group", nil, "put the users in this group, which must exist (repeatable; memberships they have stay)")
 	fl.StringVar(&f.remote, "remote", "", "on first use: register server \"vpn\" at HOST:PORT[/udp|/tcp] (later: use server set|add)")
 	f.register(cmd)
 	return cmd
@@ -60,7 +63,7 @@ user on a fresh machine.`,
 func (app *app) add(ctx context.Context, users []string, f addFlags) error {
 	reqs := make([]authority.UserRequest, len(users))
 	for i, u := range users {
-		reqs[i] = authority.UserRequest{Name: u, Email: f.email, FullName: f.name, OS: f.os, Lang: f.lang}
+		reqs[i] = authority.UserRequest{Name: u, Email: f.email, FullName: f.name, OS: f.os, Lang: f.lang, Groups: f.groups}
 		if err := reqs[i].Validate(); err != nil {
 			return err
 		}
@@ -229,6 +232,7 @@ func (app *app) showCommand() *cobra.Command {
 			w := app.stdio.Out
 			fmt.Fprintf(w, "user:     %s\nname:     %s\nemail:    %s\nos:       %s\nlanguage: %s\nstatus:   %s\n",
 				d.Name, d.FullName, d.Email, d.OS, d.Lang, d.Status)
+			printAccess(w, d.Groups, d.Addresses)
 			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "\nSERIAL\tSTATE\tNOT BEFORE\tNOT AFTER\tREVOKED\tREASON")
 			for _, c := range d.Certificates {
