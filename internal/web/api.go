@@ -32,7 +32,7 @@ type route struct {
 }
 
 func (s *Server) routes() []route {
-	return []route{
+	return append([]route{
 		{"GET", "/api/v1/users", s.listUsers},
 		{"POST", "/api/v1/users", s.createUser},
 		{"GET", "/api/v1/users/{user}", s.showUser},
@@ -48,7 +48,7 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/servers/{server}/files", s.serverFiles},
 		{"GET", "/api/v1/crl", s.crlInfo},
 		{"GET", "/api/v1/audit", s.listAudit},
-	}
+	}, s.groupRoutes()...)
 }
 
 // handle serves h and writes the error it returns.
@@ -148,6 +148,8 @@ type createUserRequest struct {
 	OS       string `json:"os"`
 	Lang     string `json:"lang"`
 	NewKey   bool   `json:"new_key"`
+	// Groups the user joins (each must exist); memberships they have stay.
+	Groups []string `json:"groups"`
 	// Reinstate gives a revoked user access again; refused without it.
 	Reinstate bool `json:"reinstate"`
 }
@@ -157,7 +159,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	res, err := s.auth.AddUsers(r.Context(), []authority.UserRequest{{Name: req.Name, Email: req.Email, FullName: req.FullName, OS: req.OS, Lang: req.Lang}},
+	res, err := s.auth.AddUsers(r.Context(), []authority.UserRequest{{Name: req.Name, Email: req.Email, FullName: req.FullName, OS: req.OS, Lang: req.Lang, Groups: req.Groups}},
 		authority.AddOptions{NewKey: req.NewKey, Reinstate: req.Reinstate})
 	if err != nil {
 		return err
