@@ -110,6 +110,9 @@ func (s *Server) uiRoutes(mux *http.ServeMux) {
 	} {
 		ui.Handle(rt.pattern, s.signedIn(rt.h))
 	}
+	for _, rt := range s.groupUIRoutes() {
+		ui.Handle(rt.pattern, s.signedIn(rt.h))
+	}
 	h := http.NewCrossOriginProtection().Handler(ui)
 	for _, p := range []string{"/login", "/logout", "/{$}", "/static/htmx.min.js", "/static/ui.js", "/ui/"} {
 		mux.Handle(p, h)
