@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vpnkeys/vpnkeys/internal/access"
 	"github.com/vpnkeys/vpnkeys/internal/account"
 )
 
@@ -106,6 +107,11 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("accepted %+v", r)
 			}
 			seen[r.User] = true
+			for _, g := range r.Groups {
+				if access.ValidGroupName(g) != nil {
+					t.Fatalf("accepted group %q in %+v", g, r)
+				}
+			}
 		}
 		for _, e := range bad {
 			if e.Line < 1 {
