@@ -62,8 +62,8 @@ cd - >/dev/null
 data="$work/vpnkeys-data"
 vk() { "$VPNKEYS" --data "$data" --passphrase-file "$work/pass" "$@"; }
 vk init --algo "$ALGO" >/dev/null
-vk server add dc1 --remote vpn1.example.com:1194/udp >/dev/null
-vk server add dc2 --remote vpn2.example.com:443/tcp >/dev/null
+vk server add dc1 --remote vpn1.example.com:1194/udp --subnet 10.8.0.0/16 >/dev/null # every user gets a fixed address
+vk server add dc2 --remote vpn2.example.com:443/tcp --subnet 10.9.0.0/16 >/dev/null
 users=(); for i in $(seq "$N"); do users+=("user$i"); done
 t0=$(now)
 vk add "${users[@]}" >/dev/null

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"slices"
 
 	"github.com/vpnkeys/vpnkeys/internal/fault"
 	"github.com/vpnkeys/vpnkeys/internal/store"
@@ -110,22 +109,20 @@ func allocate(ctx context.Context, q *store.Queries, s store.Server, users []str
 }
 
 // allocateUsers gives users an address on every server that they lack,
-// in transaction q, and returns those who got at least one.
-func allocateUsers(ctx context.Context, q *store.Queries, users []string) ([]string, error) {
+// in transaction q, and returns how many each server gave.
+func allocateUsers(ctx context.Context, q *store.Queries, users []string) (map[string]int, error) {
 	servers, err := q.ListServers(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var given []string
+	given := map[string]int{}
 	for _, s := range servers {
 		got, err := allocate(ctx, q, s, users)
 		if err != nil {
 			return nil, err
 		}
-		for _, u := range got {
-			if !slices.Contains(given, u) {
-				given = append(given, u)
-			}
+		if len(got) > 0 {
+			given[s.Name] = len(got)
 		}
 	}
 	return given, nil

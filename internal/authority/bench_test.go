@@ -132,7 +132,7 @@ func benchRoster(b *testing.B, dsn func(b *testing.B) string, noBundles bool) {
 		if err := a.Init(ctx, InitRequest{Algo: pki.P256, Passphrase: pki.Passphrase(testPass)}); err != nil {
 			b.Fatal(err)
 		}
-		a.AddServer(ctx, ServerRequest{Name: "dc1", Remote: "vpn.example.com:1194"})
+		a.AddServer(ctx, ServerRequest{Name: "dc1", Remote: "vpn.example.com:1194", Subnet: "10.8.0.0/16"}) // room for 10,000 fixed addresses
 		a = New(db, Options{DataDir: dir})
 		b.StartTimer()
 		if err := a.Unlock(ctx, pki.Passphrase(testPass)); err != nil {

@@ -19,7 +19,7 @@ const (
 // Kinds of change of access control (issue 13).
 const (
 	ChangeGroup   = "group"   // a group, its rules or its members changed; subject is the group
-	ChangeAddress = "address" // a user's fixed addresses were given or freed; subject is the user
+	ChangeAddress = "address" // fixed addresses were given or freed on a server; subject is the server
 )
 
 // ChangeView is one entry of the outbox: a change agents must learn of,

@@ -167,8 +167,13 @@ func (a *Authority) grantAccess(ctx context.Context, q *store.Queries, batch []U
 			return err
 		}
 	}
-	for _, u := range given {
-		if err := a.recordChange(ctx, q, ChangeAddress, u, map[string]any{"op": "give"}); err != nil {
+	servers := make([]string, 0, len(given))
+	for s := range given {
+		servers = append(servers, s)
+	}
+	slices.Sort(servers)
+	for _, s := range servers { // one change per server and batch, not per user
+		if err := a.recordChange(ctx, q, ChangeAddress, s, map[string]any{"op": "give", "count": given[s]}); err != nil {
 			return err
 		}
 	}
@@ -182,8 +187,11 @@ func (a *Authority) freeAccess(ctx context.Context, q *store.Queries, user strin
 	if err != nil {
 		return nil, err
 	}
-	n, err := q.DeleteUserAddresses(ctx, user)
+	addrs, err := q.UserAddresses(ctx, user)
 	if err != nil {
+		return nil, err
+	}
+	if _, err := q.DeleteUserAddresses(ctx, user); err != nil {
 		return nil, err
 	}
 	for _, g := range groups {
@@ -191,12 +199,12 @@ func (a *Authority) freeAccess(ctx context.Context, q *store.Queries, user strin
 			return nil, err
 		}
 	}
-	if n > 0 {
-		if err := a.recordChange(ctx, q, ChangeAddress, user, map[string]any{"op": "free"}); err != nil {
+	for _, x := range addrs {
+		if err := a.recordChange(ctx, q, ChangeAddress, x.Server, map[string]any{"op": "free", "user": user}); err != nil {
 			return nil, err
 		}
 	}
-	return map[string]any{"groups": groups, "addresses": n}, nil
+	return map[string]any{"groups": groups, "addresses": len(addrs)}, nil
 }
 
 // validGroups checks the group names of a request.

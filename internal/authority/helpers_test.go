@@ -41,7 +41,9 @@ func newFixture(t testing.TB, algo pki.Algo) *fixture {
 
 func (f *fixture) addServer(t testing.TB, name, remote string) {
 	t.Helper()
-	if _, err := f.a.AddServer(context.Background(), ServerRequest{Name: name, Remote: remote}); err != nil {
+	// A /16: every user gets a fixed address on every server, and the
+	// benchmarks onboard thousands (the default /24 holds 253).
+	if _, err := f.a.AddServer(context.Background(), ServerRequest{Name: name, Remote: remote, Subnet: "10.8.0.0/16"}); err != nil {
 		t.Fatalf("AddServer: %v", err)
 	}
 }

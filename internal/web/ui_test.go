@@ -312,6 +312,9 @@ func TestUIImport(t *testing.T) {
 func BenchmarkUsersPage10000(b *testing.B) {
 	e := uiEnv(b)
 	ctx := context.Background()
+	if _, err := e.a.SetServer(ctx, authority.ServerChange{Name: "dc1", Subnet: "10.8.0.0/16"}); err != nil { // room for 10,000 fixed addresses
+		b.Fatal(err)
+	}
 	reqs := make([]authority.UserRequest, 10000)
 	for i := range reqs {
 		reqs[i] = authority.UserRequest{Name: fmt.Sprintf("user%05d", i), Email: "u@example.com"}
