@@ -26,8 +26,9 @@ func (app *app) importUsersCommand() *cobra.Command {
 		Use:   "users ROSTER.csv",
 		Short: "Onboard a whole roster (CSV: user, email, name, os, lang) with one CA unlock",
 		Long: `import users reads a UTF-8 CSV roster whose header names the columns user, email,
-name, os and lang (any order; only user is required) and onboards everyone in one
-run. Every refused row is listed with its line number and reason; the good rows
+name, os, lang and groups (any order; only user is required; several groups in
+one cell separated by ';' or '|'; a row naming a group that does not exist is
+refused) and onboards everyone in one run. Every refused row is listed with its line number and reason; the good rows
 are onboarded (or nothing, with --all-or-nothing), and the command exits 2 when
 any row was refused. Users already onboarded with the same details are left
 alone, so running the same file again changes nothing. A progress bar shows on
