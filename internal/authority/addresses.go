@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 
 	"github.com/vpnkeys/vpnkeys/internal/fault"
 	"github.com/vpnkeys/vpnkeys/internal/store"
@@ -173,6 +174,9 @@ func (a *Authority) Addresses(ctx context.Context, server string) ([]AddressView
 	} else if err != nil {
 		return nil, err
 	}
+	if _, err := a.EnsureAddresses(ctx); err != nil {
+		return nil, err
+	}
 	list, err := a.db.Q().ServerAddresses(ctx, server)
 	return addressViews(list), err
 }
@@ -183,4 +187,39 @@ func addressViews(list []store.Address) []AddressView {
 		out[i] = AddressView{Server: x.Server, User: x.User, Address: x.Address}
 	}
 	return out
+}
+
+// EnsureAddresses gives every user with an active certificate the address
+// they lack on any server, and returns how many it gave: users onboarded
+// before fixed addresses existed (migration 0009) get theirs. It changes
+// nothing, at the cost of one query, when none is missing.
+func (a *Authority) EnsureAddresses(ctx context.Context) (int, error) {
+	if n, err := a.db.Q().MissingAddresses(ctx); err != nil || n == 0 {
+		return 0, err
+	}
+	total := 0
+	err := a.withRetry(ctx, func(q *store.Queries) error {
+		total = 0
+		users, err := q.ActiveUserNames(ctx)
+		if err != nil {
+			return err
+		}
+		given, err := allocateUsers(ctx, q, users)
+		if err != nil {
+			return err
+		}
+		servers := make([]string, 0, len(given))
+		for s, n := range given {
+			servers = append(servers, s)
+			total += n
+		}
+		slices.Sort(servers)
+		for _, s := range servers {
+			if err := a.recordChange(ctx, q, ChangeAddress, s, map[string]any{"op": "give", "count": given[s]}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return total, err
 }

@@ -102,6 +102,11 @@ func (app *app) serve(cmd *cobra.Command, f serveFlags) error {
 	}
 	f.publicURL = app.cfg.PublicURL
 	metrics.Watch(a)
+	if n, err := a.EnsureAddresses(ctx); err != nil { // users from before fixed addresses
+		app.log.Warn("giving users their fixed addresses", "err", err)
+	} else if n > 0 {
+		app.log.Info("gave users their fixed addresses", "count", n)
+	}
 	go a.KeepCRL(ctx, f.crlSync)
 	var mailer authority.Mailer
 	if c.SMTP.Enabled() {

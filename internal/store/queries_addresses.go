@@ -80,3 +80,15 @@ func (q *Queries) addresses(ctx context.Context, query string, arg string) ([]Ad
 	}
 	return out, rows.Err()
 }
+
+// MissingAddresses counts the (server, active user) pairs that have no
+// address yet: users onboarded before fixed addresses existed.
+func (q *Queries) MissingAddresses(ctx context.Context) (int, error) {
+	var n int
+	err := q.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM users u JOIN certificates c ON c.serial = u.current_serial AND c.state = 'active'
+		CROSS JOIN servers s WHERE NOT EXISTS (SELECT 1 FROM addresses a WHERE a.server = s.name AND a.username = u.name)`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("counting missing addresses: %w", err)
+	}
+	return n, nil
+}
