@@ -223,3 +223,40 @@ func (a *Authority) EnsureAddresses(ctx context.Context) (int, error) {
 	})
 	return total, err
 }
+
+// checkPools refuses, before anything is issued, a call that would give
+// users more addresses than some server's pool has free: a roster larger
+// than a pool fails whole rather than after its first batches. The
+// allocation in each batch's transaction stays the guard under races.
+func (a *Authority) checkPools(ctx context.Context, reqs []UserRequest) error {
+	q := a.db.Q()
+	servers, err := q.ListServers(ctx)
+	if err != nil {
+		return err
+	}
+	for _, s := range servers {
+		taken, err := q.ServerAddresses(ctx, s.Name)
+		if err != nil {
+			return err
+		}
+		p, err := newPool(s, taken)
+		if err != nil {
+			return err
+		}
+		has := make(map[string]bool, len(taken))
+		for _, x := range taken {
+			has[x.User] = true
+		}
+		need := 0
+		for _, r := range reqs {
+			if !has[r.Name] {
+				need++
+			}
+		}
+		if free := int(p.end-p.first) - len(p.used); need > free {
+			return fmt.Errorf("%w: server %s's pool %s is full (%d addresses, %d free, %d needed); give it a larger subnet",
+				ErrPoolFull, s.Name, s.Subnet, p.end-p.first, free, need)
+		}
+	}
+	return nil
+}

@@ -27,7 +27,7 @@ func TestAddressPool(t *testing.T) {
 	}
 	before := rows(t, f)
 	_, err = f.a.AddUsers(ctx, []UserRequest{{Name: "u6"}}, AddOptions{})
-	if !errors.Is(err, ErrPoolFull) || !strings.Contains(fault.Message(err), "server dc1's pool 10.8.0.0/29 is full (5 addresses)") {
+	if !errors.Is(err, ErrPoolFull) || !strings.Contains(fault.Message(err), "server dc1's pool 10.8.0.0/29 is full (5 addresses") {
 		t.Fatalf("sixth user: got %v, want the pool full", err)
 	}
 	if after := rows(t, f); !maps.Equal(before, after) {
@@ -142,5 +142,42 @@ func TestEnsureAddresses(t *testing.T) {
 	}
 	if list, _ := f.a.Addresses(ctx, "dc1"); len(list) != 2 || list[0].Address != "10.8.0.2" || list[1].Address != "10.8.0.3" {
 		t.Fatalf("Addresses: got %+v, want alice .2, bob .3", list)
+	}
+}
+
+// TestPoolCheckedFirst: a call that needs more addresses than a pool has
+// free issues nothing, even when its first batch would fit.
+func TestPoolCheckedFirst(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, pki.P256)
+	if _, err := f.a.AddServer(ctx, ServerRequest{Name: "dc1", Remote: "vpn1.example.com:1194", Subnet: "10.8.0.0/29"}); err != nil {
+		t.Fatal(err)
+	}
+	f.add(t, AddOptions{NoBundles: true}, "u1", "u2")
+	before := rows(t, f)
+	reqs := []UserRequest{{Name: "u1"}, {Name: "u3"}, {Name: "u4"}, {Name: "u5"}, {Name: "u6"}}
+	_, err := f.a.AddUsers(ctx, reqs, AddOptions{NoBundles: true})
+	if !errors.Is(err, ErrPoolFull) || !strings.Contains(fault.Message(err), "3 free, 4 needed") {
+		t.Fatalf("got %v, want the pool full: 3 free, 4 needed", err)
+	}
+	if after := rows(t, f); !maps.Equal(before, after) {
+		t.Fatalf("rows: got %v, want %v", after, before)
+	}
+	if _, err := f.a.AddUsers(ctx, reqs[:4], AddOptions{NoBundles: true}); err != nil {
+		t.Fatalf("u1 (has one) and three new ones in three free: %v", err)
+	}
+	// A new server too small for the active users is not added.
+	f.addServer(t, "big", "vpn2.example.com:1194")
+	if _, err := f.a.RemoveServer(ctx, "dc1"); err != nil {
+		t.Fatal(err)
+	}
+	f.add(t, AddOptions{NoBundles: true}, "u7", "u8")
+	before = rows(t, f)
+	_, err = f.a.AddServer(ctx, ServerRequest{Name: "small", Remote: "vpn3.example.com:1194", Subnet: "10.7.0.0/29"})
+	if !errors.Is(err, ErrPoolFull) || !strings.Contains(fault.Message(err), "server small's pool 10.7.0.0/29 is full (5 addresses)") {
+		t.Fatalf("small server: got %v, want its pool full", err)
+	}
+	if after := rows(t, f); !maps.Equal(before, after) {
+		t.Fatalf("rows: got %v, want %v", after, before)
 	}
 }

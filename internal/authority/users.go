@@ -104,6 +104,9 @@ func (a *Authority) AddUsers(ctx context.Context, reqs []UserRequest, opts AddOp
 	if err := a.checkGroupsExist(ctx, requestedGroups(reqs)); err != nil {
 		return nil, err
 	}
+	if err := a.checkPools(ctx, reqs); err != nil {
+		return nil, err
+	}
 	u, err := a.ca()
 	if err != nil {
 		return nil, err
