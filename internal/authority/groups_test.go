@@ -96,83 +96,7 @@ func TestGroupBadInput(t *testing.T) {
 	if _, err := f.a.AddMembers(ctx, "developers", "alice"); err != nil {
 		t.Fatal(err)
 	}
-	cases := []struct {
-		name    string
-		kind    fault.Kind
-		mention string
-		call    func() error
-	}{
-		{"fail/bad group name", fault.Invalid, "group name", func() error {
-			_, err := f.a.AddGroup(ctx, "Dev Team", "", nil, false)
-			return err
-		}},
-		{"fail/malformed cidr", fault.Invalid, "10.1.0.0/33", func() error {
-			_, err := f.a.AddGroup(ctx, "ops", "", []string{"10.2.0.0/16", "10.1.0.0/33"}, false)
-			return err
-		}},
-		{"fail/bad port", fault.Invalid, "70000", func() error {
-			_, err := f.a.AllowRules(ctx, "developers", []string{"10.3.0.0/16:tcp/70000"}, false)
-			return err
-		}},
-		{"fail/bad protocol", fault.Invalid, "sctp", func() error {
-			_, err := f.a.AllowRules(ctx, "developers", []string{"10.3.0.0/16:sctp"}, false)
-			return err
-		}},
-		{"fail/everything without iMeanIt", fault.Invalid, "0.0.0.0/0", func() error {
-			_, err := f.a.AddGroup(ctx, "ops", "", []string{"0.0.0.0/0"}, false)
-			return err
-		}},
-		{"fail/everything v6 in a change", fault.Invalid, "::/0", func() error {
-			_, err := f.a.AllowRules(ctx, "developers", []string{"10.9.0.0/16", "::/0"}, false)
-			return err
-		}},
-		{"fail/existing group", fault.Conflict, "developers", func() error {
-			_, err := f.a.AddGroup(ctx, "developers", "", nil, false)
-			return err
-		}},
-		{"fail/unknown group allow", fault.NotFound, "nope", func() error {
-			_, err := f.a.AllowRules(ctx, "nope", []string{"10.3.0.0/16"}, false)
-			return err
-		}},
-		{"fail/deny a rule not there", fault.NotFound, "10.7.0.0/16", func() error {
-			_, err := f.a.EditGroup(ctx, GroupChange{Name: "developers", Allow: []string{"10.9.0.0/16"}, Deny: []string{"10.7.0.0/16"}})
-			return err
-		}},
-		{"fail/unknown member", fault.NotFound, "mallory", func() error {
-			_, err := f.a.AddMembers(ctx, "developers", "alice", "mallory")
-			return err
-		}},
-		{"fail/bad member name", fault.Invalid, "name", func() error {
-			_, err := f.a.AddMembers(ctx, "developers", "../x")
-			return err
-		}},
-		{"fail/remove a non-member", fault.NotFound, "not in group", func() error {
-			f.add(t, AddOptions{NoBundles: true}, "bob")
-			before := rows(t, f)
-			_, err := f.a.RemoveMembers(ctx, "developers", "alice", "bob")
-			if after := rows(t, f); !maps.Equal(before, after) {
-				t.Errorf("rows: got %v, want %v", after, before)
-			}
-			return err
-		}},
-		{"fail/remove unknown group", fault.NotFound, "nope", func() error { return f.a.RemoveGroup(ctx, "nope") }},
-		{"fail/description with a control character", fault.Invalid, "description", func() error {
-			_, err := f.a.AddGroup(ctx, "ops", "a\x1bb", nil, false)
-			return err
-		}},
-		{"fail/nothing to change", fault.Invalid, "nothing to change", func() error {
-			_, err := f.a.EditGroup(ctx, GroupChange{Name: "developers"})
-			return err
-		}},
-		{"fail/add user to unknown group", fault.NotFound, "ghosts", func() error {
-			_, err := f.a.AddUsers(ctx, []UserRequest{{Name: "carol", Groups: []string{"developers", "ghosts"}}}, AddOptions{NoBundles: true})
-			return err
-		}},
-		{"fail/add user with bad group name", fault.Invalid, "group", func() error {
-			_, err := f.a.AddUsers(ctx, []UserRequest{{Name: "carol", Groups: []string{"Bad Group"}}}, AddOptions{NoBundles: true})
-			return err
-		}},
-	}
+	cases := badGroupCases(t, f)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			before := rows(t, f)
@@ -287,4 +211,88 @@ func newFixtureOn(t *testing.T, backend string) *fixture {
 		t.Fatalf("Init: %v", err)
 	}
 	return &fixture{a: a, db: db, dir: dir, opts: opts}
+}
+
+// badCase is a refused call of TestGroupBadInput.
+type badCase struct {
+	name    string
+	kind    fault.Kind
+	mention string
+	call    func() error
+}
+
+func badGroupCases(t *testing.T, f *fixture) []badCase {
+	ctx := context.Background()
+	return []badCase{
+		{"fail/bad group name", fault.Invalid, "group name", func() error {
+			_, err := f.a.AddGroup(ctx, "Dev Team", "", nil, false)
+			return err
+		}},
+		{"fail/malformed cidr", fault.Invalid, "10.1.0.0/33", func() error {
+			_, err := f.a.AddGroup(ctx, "ops", "", []string{"10.2.0.0/16", "10.1.0.0/33"}, false)
+			return err
+		}},
+		{"fail/bad port", fault.Invalid, "70000", func() error {
+			_, err := f.a.AllowRules(ctx, "developers", []string{"10.3.0.0/16:tcp/70000"}, false)
+			return err
+		}},
+		{"fail/bad protocol", fault.Invalid, "sctp", func() error {
+			_, err := f.a.AllowRules(ctx, "developers", []string{"10.3.0.0/16:sctp"}, false)
+			return err
+		}},
+		{"fail/everything without iMeanIt", fault.Invalid, "0.0.0.0/0", func() error {
+			_, err := f.a.AddGroup(ctx, "ops", "", []string{"0.0.0.0/0"}, false)
+			return err
+		}},
+		{"fail/everything v6 in a change", fault.Invalid, "::/0", func() error {
+			_, err := f.a.AllowRules(ctx, "developers", []string{"10.9.0.0/16", "::/0"}, false)
+			return err
+		}},
+		{"fail/existing group", fault.Conflict, "developers", func() error {
+			_, err := f.a.AddGroup(ctx, "developers", "", nil, false)
+			return err
+		}},
+		{"fail/unknown group allow", fault.NotFound, "nope", func() error {
+			_, err := f.a.AllowRules(ctx, "nope", []string{"10.3.0.0/16"}, false)
+			return err
+		}},
+		{"fail/deny a rule not there", fault.NotFound, "10.7.0.0/16", func() error {
+			_, err := f.a.EditGroup(ctx, GroupChange{Name: "developers", Allow: []string{"10.9.0.0/16"}, Deny: []string{"10.7.0.0/16"}})
+			return err
+		}},
+		{"fail/unknown member", fault.NotFound, "mallory", func() error {
+			_, err := f.a.AddMembers(ctx, "developers", "alice", "mallory")
+			return err
+		}},
+		{"fail/bad member name", fault.Invalid, "name", func() error {
+			_, err := f.a.AddMembers(ctx, "developers", "../x")
+			return err
+		}},
+		{"fail/remove a non-member", fault.NotFound, "not in group", func() error {
+			f.add(t, AddOptions{NoBundles: true}, "bob")
+			before := rows(t, f)
+			_, err := f.a.RemoveMembers(ctx, "developers", "alice", "bob")
+			if after := rows(t, f); !maps.Equal(before, after) {
+				t.Errorf("rows: got %v, want %v", after, before)
+			}
+			return err
+		}},
+		{"fail/remove unknown group", fault.NotFound, "nope", func() error { return f.a.RemoveGroup(ctx, "nope") }},
+		{"fail/description with a control character", fault.Invalid, "description", func() error {
+			_, err := f.a.AddGroup(ctx, "ops", "a\x1bb", nil, false)
+			return err
+		}},
+		{"fail/nothing to change", fault.Invalid, "nothing to change", func() error {
+			_, err := f.a.EditGroup(ctx, GroupChange{Name: "developers"})
+			return err
+		}},
+		{"fail/add user to unknown group", fault.NotFound, "ghosts", func() error {
+			_, err := f.a.AddUsers(ctx, []UserRequest{{Name: "carol", Groups: []string{"developers", "ghosts"}}}, AddOptions{NoBundles: true})
+			return err
+		}},
+		{"fail/add user with bad group name", fault.Invalid, "group", func() error {
+			_, err := f.a.AddUsers(ctx, []UserRequest{{Name: "carol", Groups: []string{"Bad Group"}}}, AddOptions{NoBundles: true})
+			return err
+		}},
+	}
 }
