@@ -1,0 +1,254 @@
+package firewall
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vpnkeys/vpnkeys/internal/testenv"
+)
+
+// denyWait is how long a probe waits before it calls a destination
+// unreachable: the ruleset drops (never rejects), so silence is the
+// answer. Allowed probes answer in well under a millisecond over veth.
+const denyWait = 2 * time.Second
+
+// inNetns runs fn on an OS thread moved into the named namespace, so the
+// sockets fn makes live there (a socket keeps its namespace for life).
+// The test binary itself is the office's servers and the laptops' clients:
+// no helper process, no nc or socat (Debian 12 installs neither).
+func inNetns(name string, fn func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		orig, err := os.Open("/proc/thread-self/ns/net")
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer orig.Close()
+		target, err := os.Open(filepath.Join("/run/netns", name))
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer target.Close()
+		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("entering %s: %w", name, err)
+			return
+		}
+		err = fn()
+		if unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread() // else the thread ends with this goroutine
+		}
+		errc <- err
+	}()
+	return <-errc
+}
+
+// lab is the test's network: a client namespace holding the VPN
+// addresses (the tunnel, simulated by a veth pair), a router forwarding
+// between it and an office namespace, where nft loads the ruleset.
+type lab struct {
+	client, router, office string
+	nft                    string // runs nft inside the router namespace
+	mu                     sync.Mutex
+	received               map[string]*bytes.Buffer // office listener -> bytes it got
+}
+
+func newLab(t *testing.T) *lab {
+	t.Helper()
+	nft := testenv.Nft(t)
+	l := &lab{
+		client:   testenv.NewPlainNetns(t, "fw-client"),
+		router:   testenv.NewPlainNetns(t, "fw-router"),
+		office:   testenv.NewPlainNetns(t, "fw-office"),
+		received: map[string]*bytes.Buffer{},
+	}
+	cmds := []string{}
+	for _, ns := range []string{l.client, l.router, l.office} {
+		// No duplicate address detection: addresses (link-local ones too)
+		// work at once, so no probe meets a half-ready link.
+		cmds = append(cmds, "netns exec "+ns+" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0")
+	}
+	for _, c := range append(cmds,
+		"-n "+l.router+" link add r0 type veth peer name c0 netns "+l.client,
+		"-n "+l.router+" link add r1 type veth peer name o0 netns "+l.office,
+		"-n "+l.client+" addr add 10.8.0.2/24 dev c0",
+		"-n "+l.client+" addr add 10.8.0.3/24 dev c0",
+		"-n "+l.client+" addr add 10.8.0.4/24 dev c0",
+		"-n "+l.client+" addr add 10.8.0.9/24 dev c0",
+		"-n "+l.client+" addr add fd00:8::2/64 dev c0",
+		"-n "+l.client+" link set c0 up",
+		"-n "+l.client+" route add default via 10.8.0.1",
+		"-n "+l.client+" -6 route add default via fd00:8::1",
+		"-n "+l.router+" addr add 10.8.0.1/24 dev r0",
+		"-n "+l.router+" addr add fd00:8::1/64 dev r0",
+		"-n "+l.router+" addr add 10.1.0.1/16 dev r1",
+		"-n "+l.router+" addr add 10.2.0.1/16 dev r1",
+		"-n "+l.router+" addr add fd00:1::1/64 dev r1",
+		"-n "+l.router+" link set r0 up",
+		"-n "+l.router+" link set r1 up",
+		"-n "+l.office+" addr add 10.1.0.10/16 dev o0",
+		"-n "+l.office+" addr add 10.1.0.20/16 dev o0",
+		"-n "+l.office+" addr add 10.2.0.10/16 dev o0",
+		"-n "+l.office+" addr add fd00:1::10/64 dev o0",
+		"-n "+l.office+" link set o0 up",
+		"-n "+l.office+" route add default via 10.1.0.1",
+		"-n "+l.office+" -6 route add default via fd00:1::1",
+		"netns exec "+l.router+" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1",
+	) {
+		if out, err := exec.Command("ip", strings.Fields(c)...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %s: %v\n%s", c, err, out)
+		}
+	}
+	// nftPath for Check and Apply: nft, run inside the router namespace.
+	l.nft = filepath.Join(t.TempDir(), "nft")
+	script := "#!/bin/sh\nexec ip netns exec " + l.router + " " + nft + " \"$@\"\n"
+	if err := os.WriteFile(l.nft, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// serve starts echo servers in the office namespace on each of targets
+// ("tcp/10.1.0.10:22", "udp/10.1.0.10:53"), closed when the test ends.
+func (l *lab) serve(t *testing.T, targets []string) {
+	t.Helper()
+	for _, tg := range targets {
+		proto, addr, _ := strings.Cut(tg, "/")
+		l.received[tg] = &bytes.Buffer{}
+		err := inNetns(l.office, func() error {
+			if proto == "udp" {
+				pc, err := net.ListenPacket("udp", addr)
+				if err != nil {
+					return err
+				}
+				t.Cleanup(func() { pc.Close() })
+				go l.echoUDP(tg, pc)
+				return nil
+			}
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return err
+			}
+			t.Cleanup(func() { ln.Close() })
+			go l.acceptTCP(tg, ln)
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("listening on %s in the office: %v", tg, err)
+		}
+	}
+}
+
+func (l *lab) acceptTCP(tg string, ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer c.Close()
+			buf := make([]byte, 512)
+			for {
+				n, err := c.Read(buf)
+				if err != nil {
+					return
+				}
+				l.got(tg, buf[:n])
+				c.Write(buf[:n])
+			}
+		}()
+	}
+}
+
+func (l *lab) echoUDP(tg string, pc net.PacketConn) {
+	buf := make([]byte, 512)
+	for {
+		n, from, err := pc.ReadFrom(buf)
+		if err != nil {
+			return
+		}
+		l.got(tg, buf[:n])
+		pc.WriteTo(buf[:n], from)
+	}
+}
+
+func (l *lab) got(tg string, b []byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.received[tg].Write(b)
+}
+
+// officeGot reports whether the office listener tg received msg.
+func (l *lab) officeGot(tg, msg string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Contains(l.received[tg].String(), msg)
+}
+
+// dial opens a connection from src in the client namespace to target.
+func (l *lab) dial(src netip.Addr, target string) (net.Conn, error) {
+	proto, addr, _ := strings.Cut(target, "/")
+	var c net.Conn
+	err := inNetns(l.client, func() error {
+		d := net.Dialer{Timeout: denyWait}
+		if proto == "udp" {
+			d.LocalAddr = &net.UDPAddr{IP: src.AsSlice()}
+		} else {
+			d.LocalAddr = &net.TCPAddr{IP: src.AsSlice()}
+		}
+		var err error
+		c, err = d.Dial(proto, addr)
+		return err
+	})
+	return c, err
+}
+
+// exchange writes msg on c and reports whether it comes back.
+func exchange(c net.Conn, msg string) bool {
+	c.SetDeadline(time.Now().Add(denyWait))
+	if _, err := c.Write([]byte(msg)); err != nil {
+		return false
+	}
+	buf := make([]byte, len(msg))
+	_, err := io.ReadFull(c, buf)
+	return err == nil && string(buf) == msg
+}
+
+// probe reports whether src reaches target: a TCP connection or a UDP
+// datagram that is echoed.
+// Any error but a timeout means the lab is broken, not that nft dropped.
+func (l *lab) probe(src netip.Addr, target string) (bool, error) {
+	c, err := l.dial(src, target)
+	if err != nil {
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() {
+			return false, fmt.Errorf("probe %s -> %s: %w", src, target, err)
+		}
+		return false, nil
+	}
+	defer c.Close()
+	return exchange(c, "probe from "+src.String()), nil
+}
+
+// runNftOut runs nft with args and returns what it printed.
+func runNftOut(ctx context.Context, nft string, args ...string) (string, error) {
+	out, err := exec.CommandContext(ctx, nft, args...).CombinedOutput()
+	return string(out), err
+}
