@@ -65,6 +65,7 @@ func inNetns(name string, fn func() error) error {
 // between it and an office namespace, where nft loads the ruleset.
 type lab struct {
 	client, router, office string
+	ip                     string
 	nft                    string // runs nft inside the router namespace
 	mu                     sync.Mutex
 	received               map[string]*bytes.Buffer // office listener -> bytes it got
@@ -78,47 +79,47 @@ func newLab(t *testing.T) *lab {
 		router:   testenv.NewPlainNetns(t, "fw-router"),
 		office:   testenv.NewPlainNetns(t, "fw-office"),
 		received: map[string]*bytes.Buffer{},
+		ip:       testenv.LookPath(t, "/usr/sbin/ip", "/sbin/ip", "ip"),
 	}
-	cmds := []string{}
 	for _, ns := range []string{l.client, l.router, l.office} {
 		// No duplicate address detection: addresses (link-local ones too)
 		// work at once, so no probe meets a half-ready link.
-		cmds = append(cmds, "netns exec "+ns+" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0")
+		l.sysctl(t, ns, "ipv6/conf/all/accept_dad=0", "ipv6/conf/default/accept_dad=0")
 	}
-	for _, c := range append(cmds,
-		"-n "+l.router+" link add r0 type veth peer name c0 netns "+l.client,
-		"-n "+l.router+" link add r1 type veth peer name o0 netns "+l.office,
-		"-n "+l.client+" addr add 10.8.0.2/24 dev c0",
-		"-n "+l.client+" addr add 10.8.0.3/24 dev c0",
-		"-n "+l.client+" addr add 10.8.0.4/24 dev c0",
-		"-n "+l.client+" addr add 10.8.0.9/24 dev c0",
-		"-n "+l.client+" addr add fd00:8::2/64 dev c0",
-		"-n "+l.client+" link set c0 up",
-		"-n "+l.client+" route add default via 10.8.0.1",
-		"-n "+l.client+" -6 route add default via fd00:8::1",
-		"-n "+l.router+" addr add 10.8.0.1/24 dev r0",
-		"-n "+l.router+" addr add fd00:8::1/64 dev r0",
-		"-n "+l.router+" addr add 10.1.0.1/16 dev r1",
-		"-n "+l.router+" addr add 10.2.0.1/16 dev r1",
-		"-n "+l.router+" addr add fd00:1::1/64 dev r1",
-		"-n "+l.router+" link set r0 up",
-		"-n "+l.router+" link set r1 up",
-		"-n "+l.office+" addr add 10.1.0.10/16 dev o0",
-		"-n "+l.office+" addr add 10.1.0.20/16 dev o0",
-		"-n "+l.office+" addr add 10.2.0.10/16 dev o0",
-		"-n "+l.office+" addr add fd00:1::10/64 dev o0",
-		"-n "+l.office+" link set o0 up",
-		"-n "+l.office+" route add default via 10.1.0.1",
-		"-n "+l.office+" -6 route add default via fd00:1::1",
-		"netns exec "+l.router+" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1",
-	) {
-		if out, err := exec.Command("ip", strings.Fields(c)...).CombinedOutput(); err != nil {
+	for _, c := range []string{
+		"-n " + l.router + " link add r0 type veth peer name c0 netns " + l.client,
+		"-n " + l.router + " link add r1 type veth peer name o0 netns " + l.office,
+		"-n " + l.client + " addr add 10.8.0.2/24 dev c0",
+		"-n " + l.client + " addr add 10.8.0.3/24 dev c0",
+		"-n " + l.client + " addr add 10.8.0.4/24 dev c0",
+		"-n " + l.client + " addr add 10.8.0.9/24 dev c0",
+		"-n " + l.client + " addr add fd00:8::2/64 dev c0",
+		"-n " + l.client + " link set c0 up",
+		"-n " + l.client + " route add default via 10.8.0.1",
+		"-n " + l.client + " -6 route add default via fd00:8::1",
+		"-n " + l.router + " addr add 10.8.0.1/24 dev r0",
+		"-n " + l.router + " addr add fd00:8::1/64 dev r0",
+		"-n " + l.router + " addr add 10.1.0.1/16 dev r1",
+		"-n " + l.router + " addr add 10.2.0.1/16 dev r1",
+		"-n " + l.router + " addr add fd00:1::1/64 dev r1",
+		"-n " + l.router + " link set r0 up",
+		"-n " + l.router + " link set r1 up",
+		"-n " + l.office + " addr add 10.1.0.10/16 dev o0",
+		"-n " + l.office + " addr add 10.1.0.20/16 dev o0",
+		"-n " + l.office + " addr add 10.2.0.10/16 dev o0",
+		"-n " + l.office + " addr add fd00:1::10/64 dev o0",
+		"-n " + l.office + " link set o0 up",
+		"-n " + l.office + " route add default via 10.1.0.1",
+		"-n " + l.office + " -6 route add default via fd00:1::1",
+	} {
+		if out, err := exec.Command(l.ip, strings.Fields(c)...).CombinedOutput(); err != nil {
 			t.Fatalf("ip %s: %v\n%s", c, err, out)
 		}
 	}
+	l.sysctl(t, l.router, "ipv4/ip_forward=1", "ipv6/conf/all/forwarding=1")
 	// nftPath for Check and Apply: nft, run inside the router namespace.
 	l.nft = filepath.Join(t.TempDir(), "nft")
-	script := "#!/bin/sh\nexec ip netns exec " + l.router + " " + nft + " \"$@\"\n"
+	script := "#!/bin/sh\nexec " + l.ip + " netns exec " + l.router + " " + nft + " \"$@\"\n"
 	if err := os.WriteFile(l.nft, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -251,4 +252,19 @@ func (l *lab) probe(src netip.Addr, target string) (bool, error) {
 func runNftOut(ctx context.Context, nft string, args ...string) (string, error) {
 	out, err := exec.CommandContext(ctx, nft, args...).CombinedOutput()
 	return string(out), err
+}
+
+// sysctl sets net.* keys ("ipv4/ip_forward=1") in namespace ns through
+// /proc/sys (procps' sysctl is not always installed).
+func (l *lab) sysctl(t *testing.T, ns string, settings ...string) {
+	t.Helper()
+	var script []string
+	for _, kv := range settings {
+		k, v, _ := strings.Cut(kv, "=")
+		script = append(script, "echo "+v+" >/proc/sys/net/"+k)
+	}
+	out, err := exec.Command(l.ip, "netns", "exec", ns, "sh", "-ec", strings.Join(script, "; ")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("setting %v in %s: %v\n%s", settings, ns, err, out)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/vpnkeys/vpnkeys/internal/access"
+	"github.com/vpnkeys/vpnkeys/internal/testenv"
 )
 
 // The office's services the probes try; every one answers when no
@@ -203,6 +204,35 @@ func TestPacketMatrix(t *testing.T) {
 	if n := countPackets(out); n == 0 {
 		t.Errorf("the host's table counted %d packets, want some: it must still see the traffic", n)
 	}
+
+	t.Run("ok/remove takes only vpnkeys' table, twice", func(t *testing.T) {
+		for range 2 {
+			if err := Remove(ctx, l.nft); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out, err := runNftOut(ctx, l.nft, "list", "tables")
+		if err != nil || strings.Contains(out, "vpnkeys") || !strings.Contains(out, "hostfw") {
+			t.Fatalf("got tables %q, %v; want hostfw and no vpnkeys", out, err)
+		}
+	})
+}
+
+func TestApplyErrors(t *testing.T) {
+	ctx := context.Background()
+	t.Run("fail/no nft binary", func(t *testing.T) {
+		err := Apply(ctx, "/nonexistent/nft", "table inet vpnkeys\n")
+		if err == nil || !strings.Contains(err.Error(), "running /nonexistent/nft") {
+			t.Fatalf("got %v, want the failure to run nft", err)
+		}
+	})
+	t.Run("fail/check names the bad line", func(t *testing.T) {
+		nft := testenv.Nft(t)
+		err := Check(ctx, nft, "table inet vpnkeys {\n\tchain c {\n\t\tip daddr 10.0.0.0/33 accept\n\t}\n}\n")
+		if err == nil || !strings.Contains(err.Error(), "checking nftables ruleset: nft refused it: /dev/stdin:3") {
+			t.Fatalf("got %v, want nft's message with the line", err)
+		}
+	})
 }
 
 func countPackets(listing string) int {
