@@ -127,11 +127,14 @@ func newLab(t *testing.T) *lab {
 }
 
 // serve starts echo servers in the office namespace on each of targets
-// ("tcp/10.1.0.10:22", "udp/10.1.0.10:53"), closed when the test ends.
+// ("tcp/10.1.0.10:22", "udp/10.1.0.10:53"; "icmp/..." needs none), closed when the test ends.
 func (l *lab) serve(t *testing.T, targets []string) {
 	t.Helper()
 	for _, tg := range targets {
 		proto, addr, _ := strings.Cut(tg, "/")
+		if proto == "icmp" {
+			continue // the office's kernel answers pings
+		}
 		l.received[tg] = &bytes.Buffer{}
 		err := inNetns(l.office, func() error {
 			if proto == "udp" {
@@ -236,6 +239,9 @@ func exchange(c net.Conn, msg string) bool {
 // datagram that is echoed.
 // Any error but a timeout means the lab is broken, not that nft dropped.
 func (l *lab) probe(src netip.Addr, target string) (bool, error) {
+	if dst, ok := strings.CutPrefix(target, "icmp/"); ok {
+		return l.ping(src, netip.MustParseAddr(dst))
+	}
 	c, err := l.dial(src, target)
 	if err != nil {
 		var ne net.Error
@@ -266,5 +272,49 @@ func (l *lab) sysctl(t *testing.T, ns string, settings ...string) {
 	out, err := exec.Command(l.ip, "netns", "exec", ns, "sh", "-ec", strings.Join(script, "; ")).CombinedOutput()
 	if err != nil {
 		t.Fatalf("setting %v in %s: %v\n%s", settings, ns, err, out)
+	}
+}
+
+// ping sends one ICMP echo request from src (IPv4) to dst over a raw
+// socket in the client namespace and reports whether the reply comes.
+func (l *lab) ping(src, dst netip.Addr) (bool, error) {
+	var pc net.PacketConn
+	err := inNetns(l.client, func() error {
+		var err error
+		pc, err = net.ListenPacket("ip4:icmp", src.String())
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("ping %s -> %s: %w", src, dst, err)
+	}
+	defer pc.Close()
+	id := uint16(src.As4()[3])<<8 | uint16(dst.As4()[3])
+	req := []byte{8, 0, 0, 0, byte(id >> 8), byte(id), 0, 1, 'v', 'p', 'n'}
+	sum := 0
+	for i := 0; i < len(req); i += 2 {
+		w := int(req[i]) << 8
+		if i+1 < len(req) {
+			w |= int(req[i+1])
+		}
+		sum += w
+	}
+	for sum > 0xffff {
+		sum = sum>>16 + sum&0xffff
+	}
+	req[2], req[3] = byte(^sum>>8), byte(^sum)
+	if _, err := pc.WriteTo(req, &net.IPAddr{IP: dst.AsSlice()}); err != nil {
+		return false, fmt.Errorf("ping %s -> %s: %w", src, dst, err)
+	}
+	pc.SetReadDeadline(time.Now().Add(denyWait))
+	buf := make([]byte, 1500)
+	for {
+		n, from, err := pc.ReadFrom(buf)
+		if err != nil {
+			return false, nil // no reply in time: dropped
+		}
+		// An echo reply (type 0) from dst carrying our id.
+		if from.String() == dst.String() && n >= 8 && buf[0] == 0 && uint16(buf[4])<<8|uint16(buf[5]) == id {
+			return true, nil
+		}
 	}
 }

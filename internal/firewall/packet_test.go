@@ -16,7 +16,8 @@ import (
 // ruleset is loaded.
 var targets = []string{
 	"tcp/10.1.0.10:22", "tcp/10.1.0.10:8080", "tcp/10.1.0.10:9000", "tcp/10.1.0.20:22",
-	"tcp/10.2.0.10:22", "udp/10.1.0.10:53", "udp/10.1.0.20:53", "tcp/[fd00:1::10]:22",
+	"tcp/10.2.0.10:22", "udp/10.1.0.10:53", "udp/10.1.0.20:53", "icmp/10.2.0.10", "icmp/10.1.0.10",
+	"tcp/[fd00:1::10]:22",
 }
 
 // The client namespace's addresses: alice, bob, carol (in no group) and
@@ -83,6 +84,9 @@ func want(members []Member, groups []access.Group) matrix {
 				continue
 			}
 			proto, hostport, _ := strings.Cut(tg, "/")
+			if proto == "icmp" {
+				hostport += ":0"
+			}
 			ap := netip.MustParseAddrPort(hostport)
 			ok, _, _ := access.Decide(gs, ap.Addr(), proto, ap.Port())
 			if src.Is6() {
@@ -123,7 +127,7 @@ func TestPacketMatrix(t *testing.T) {
 	ctx := context.Background()
 	groups := []access.Group{
 		{Name: "developers", Rules: mustRules(t, "10.1.0.10:tcp/22,8000-8100", "10.1.0.10:udp/53")},
-		{Name: "ops", Rules: mustRules(t, "10.1.0.20:tcp", "10.2.0.0/16")},
+		{Name: "ops", Rules: mustRules(t, "10.1.0.20:tcp", "10.2.0.0/16:icmp", "10.2.0.10:tcp/22")},
 	}
 	srv := Server{Name: "dc1", Subnet: netip.MustParsePrefix("10.8.0.0/24"), Device: "r0"}
 	members := []Member{
@@ -150,36 +154,16 @@ func TestPacketMatrix(t *testing.T) {
 	}
 	diff(t, "alice in developers", l.measure(t), want(members, groups))
 
-	// Connections open before the change: alice's to a port only
-	// developers may reach, bob's to one ops may reach.
-	aliceConn, err := l.dial(alice, "tcp/10.1.0.10:22")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer aliceConn.Close()
-	bobConn, err := l.dial(bob, "tcp/10.1.0.20:22")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bobConn.Close()
-	if !exchange(aliceConn, "alice before") || !exchange(bobConn, "bob before") {
-		t.Fatal("established connections carry no data before the change")
-	}
-
 	members[0].Groups = []string{"ops"}
-	moved, _, err := Render(srv, members, groups)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := Apply(ctx, l.nft, moved); err != nil {
-		t.Fatal(err)
-	}
-	if exchange(aliceConn, "alice after") || l.officeGot("tcp/10.1.0.10:22", "alice after") {
-		t.Error("alice's established connection to 10.1.0.10:22 still carries data after she left developers")
-	}
-	if !exchange(bobConn, "bob after") {
-		t.Error("bob's established connection stopped, though ops still allows it")
-	}
+	l.moveAlice(t, func() {
+		moved, _, err := Render(srv, members, groups)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Apply(ctx, l.nft, moved); err != nil {
+			t.Fatal(err)
+		}
+	})
 	wantMoved := want(members, groups)
 	diff(t, "alice moved to ops", l.measure(t), wantMoved)
 
@@ -233,6 +217,34 @@ func TestApplyErrors(t *testing.T) {
 			t.Fatalf("got %v, want nft's message with the line", err)
 		}
 	})
+}
+
+// moveAlice opens a connection for alice to a port only developers may
+// reach and one for bob to a port ops may reach, runs apply (which moves
+// alice from developers to ops), and checks that alice's connection no
+// longer carries data (the office never gets it) while bob's does.
+func (l *lab) moveAlice(t *testing.T, apply func()) {
+	t.Helper()
+	aliceConn, err := l.dial(alice, "tcp/10.1.0.10:22")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer aliceConn.Close()
+	bobConn, err := l.dial(bob, "tcp/10.1.0.20:22")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bobConn.Close()
+	if !exchange(aliceConn, "alice before") || !exchange(bobConn, "bob before") {
+		t.Fatal("established connections carry no data before the change")
+	}
+	apply()
+	if exchange(aliceConn, "alice after") || l.officeGot("tcp/10.1.0.10:22", "alice after") {
+		t.Error("alice's established connection to 10.1.0.10:22 still carries data after she left developers")
+	}
+	if !exchange(bobConn, "bob after") {
+		t.Error("bob's established connection stopped, though ops still allows it")
+	}
 }
 
 func countPackets(listing string) int {
