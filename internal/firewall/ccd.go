@@ -18,6 +18,13 @@ func (p *plan) ccd() map[string][]byte {
 		if !ok {
 			var b strings.Builder
 			for _, r := range p.routesOf(m.Groups) {
+				if r.Bits() == 0 {
+					// Everything (0.0.0.0/0, allowed only on purpose): a pushed
+					// default route would swallow the tunnel's own packets;
+					// def1 keeps a route to the server outside it.
+					b.WriteString("push \"redirect-gateway def1\"\n")
+					continue
+				}
 				b.WriteString(`push "route ` + r.Addr().String() + " " + dotted(r.Bits()) + "\"\n")
 			}
 			lines = b.String()

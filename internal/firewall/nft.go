@@ -29,6 +29,8 @@ func (p *plan) ruleset() string {
 	if d := p.server.Device; d != "" {
 		b.WriteString("\t\t# users have no IPv6 addresses: nothing from the tunnel over IPv6 is theirs\n" +
 			"\t\tiifname \"" + d + "\" meta nfproto ipv6 drop\n")
+	} else {
+		b.WriteString("\t\t# no tun device named: IPv6 is not judged here (OpenVPN without an IPv6 pool forwards none from clients)\n")
 	}
 	b.WriteString("\t}\n")
 	for i, set := range p.sets {

@@ -122,7 +122,7 @@ func (p *plan) addMembers(members []Member) error {
 	}
 	sn := p.server.Subnet
 	reserved := map[netip.Addr]string{sn.Addr(): "the subnet's own address", sn.Addr().Next(): "the server's", lastAddr(sn): "the broadcast address"}
-	taken := map[netip.Addr]string{}
+	taken := make(map[netip.Addr]string, len(members))
 	p.members = slices.Clone(members)
 	slices.SortFunc(p.members, func(a, b Member) int { return strings.Compare(a.User, b.User) })
 	for i := range p.members {

@@ -114,6 +114,42 @@ func TestRenderGolden(t *testing.T) {
 	})
 }
 
+func TestRenderEdges(t *testing.T) {
+	srv := Server{Name: "dc2", Subnet: netip.MustParsePrefix("10.9.0.0/24")}
+	everything := access.Group{Name: "all", Rules: mustRules(t, "0.0.0.0/0", "10.1.0.0/16:tcp/22")}
+	cases := []struct {
+		name       string
+		members    []Member
+		groups     []access.Group
+		wantCCD    string
+		wantInRule string
+	}{
+		{"ok/nobody and no group", nil, nil, "", "\tmap members {\n\t\ttype ipv4_addr : verdict\n\t}\n"},
+		{"ok/everything becomes redirect-gateway",
+			[]Member{{User: "root", Address: netip.MustParseAddr("10.9.0.7"), Groups: []string{"all"}}},
+			[]access.Group{everything},
+			"# vpnkeys: root on dc2; groups: all\nifconfig-push 10.9.0.7 255.255.255.0\npush \"redirect-gateway def1\"\n",
+			"ip daddr 0.0.0.0/0 accept"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ruleset, ccd, err := Render(srv, c.members, c.groups)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := string(ccd["root"]); got != c.wantCCD {
+				t.Errorf("CCD: got %q, want %q", got, c.wantCCD)
+			}
+			if !strings.Contains(ruleset, c.wantInRule) || !strings.Contains(ruleset, "IPv6 is not judged") {
+				t.Errorf("ruleset: got\n%s\nwant it to hold %q and say IPv6 is not judged", ruleset, c.wantInRule)
+			}
+			if err := Check(context.Background(), testenv.Nft(t), ruleset); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
 func TestRenderInvalid(t *testing.T) {
 	cases := []struct {
 		name string
