@@ -127,15 +127,20 @@ func newLab(t *testing.T) *lab {
 }
 
 // serve starts echo servers in the office namespace on each of targets
-// ("tcp/10.1.0.10:22", "udp/10.1.0.10:53"; "icmp/..." needs none), closed when the test ends.
+// ("tcp/10.1.0.10:22", "udp/10.1.0.10:53"; "icmp/..." needs none),
+// closed when the test ends.
 func (l *lab) serve(t *testing.T, targets []string) {
 	t.Helper()
+	l.mu.Lock()
+	for _, tg := range targets {
+		l.received[tg] = &bytes.Buffer{} // all before any server reads the map
+	}
+	l.mu.Unlock()
 	for _, tg := range targets {
 		proto, addr, _ := strings.Cut(tg, "/")
 		if proto == "icmp" {
 			continue // the office's kernel answers pings
 		}
-		l.received[tg] = &bytes.Buffer{}
 		err := inNetns(l.office, func() error {
 			if proto == "udp" {
 				pc, err := net.ListenPacket("udp", addr)
