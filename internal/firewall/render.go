@@ -40,11 +40,10 @@ type Member struct {
 // plan is the validated, sorted input both outputs are written from.
 type plan struct {
 	server  Server
-	members []Member                  // by user; Groups sorted, deduplicated
-	groups  []access.Group            // by name
-	sets    []string                  // distinct group sets, "a,b", sorted; members in no group have none
-	setOf   map[string]int            // group set -> index into sets
-	routes  map[string][]netip.Prefix // group set -> routes its members get
+	members []Member       // by user; Groups sorted, deduplicated
+	groups  []access.Group // by name
+	sets    []string       // distinct group sets, "a,b", sorted; members in no group have none
+	setOf   map[string]int // group set -> index into sets
 }
 
 // Render returns the nftables ruleset and the client-config files (by
@@ -71,7 +70,10 @@ func newPlan(server Server, members []Member, groups []access.Group) (*plan, err
 	if server.Device != "" && !deviceRE().MatchString(server.Device) {
 		return nil, fmt.Errorf("%w: device %q: want an interface name", account.ErrInvalid, server.Device)
 	}
-	p := &plan{server: server, setOf: map[string]int{}, routes: map[string][]netip.Prefix{}}
+	if err := account.ValidName(server.Name); err != nil { // it ends up in comments of both outputs
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	p := &plan{server: server, setOf: map[string]int{}}
 	if err := p.addGroups(groups); err != nil {
 		return nil, err
 	}

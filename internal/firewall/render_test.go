@@ -160,6 +160,10 @@ func TestRenderInvalid(t *testing.T) {
 			s.Subnet = netip.MustParsePrefix("fd00::/64")
 			return m, g
 		}, `subnet "fd00::/64"`},
+		{"fail/server name with a newline", func(s *Server, m []Member, g []access.Group) ([]Member, []access.Group) {
+			s.Name = "dc1\nflush ruleset"
+			return m, g
+		}, "server: invalid input"},
 		{"fail/device with a quote", func(s *Server, m []Member, g []access.Group) ([]Member, []access.Group) {
 			s.Device = `tun0" accept`
 			return m, g
