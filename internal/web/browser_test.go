@@ -29,8 +29,8 @@ func testOut(t *testing.T) string {
 
 // TestBrowser drives Debian's Chromium through the admin pages as a person
 // would: sign in, add a user, upload a 50-row roster with 3 bad rows and see
-// them reported, revoke a user after confirming, download a bundle. Each
-// step saves a screenshot.
+// them reported, revoke a user after confirming, download a bundle, see
+// who is connected and disconnect them. Each step saves a screenshot.
 func TestBrowser(t *testing.T) {
 	bin := testenv.LookPath(t, "/usr/bin/chromium", "chromium", "chromium-browser")
 	e := uiEnv(t)
@@ -183,5 +183,26 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(`//td[. = "user.revoke"]`),
 		shot("09-audit"),
 	)
+	reportSessions(t, e, "alice")
+	step("connected now",
+		chromedp.Click(`//nav/a[. = "Connected now"]`),
+		chromedp.WaitVisible(`table.sessions`),
+		chromedp.Text(`table.sessions tbody`, &text),
+		shot("11-connected-now"),
+	)
+	if !strings.Contains(text, "alice") || !strings.Contains(text, "203.0.113.4:1") {
+		t.Fatalf("connected now: %q", text)
+	}
+	step("disconnect",
+		chromedp.Click(`//table[contains(@class, "sessions")]//a[. = "alice"]`),
+		chromedp.WaitVisible(`//button[. = "Disconnect now"]`),
+		chromedp.Click(`//button[. = "Disconnect now"]`),
+		chromedp.WaitVisible(`.flash`),
+		chromedp.Text(`.flash`, &text),
+		shot("12-disconnected"),
+	)
+	if !strings.Contains(text, "asked to end alice's sessions (1 reported connected)") {
+		t.Fatalf("after disconnecting: flash %q", text)
+	}
 	t.Logf("screenshots in %s", out)
 }
