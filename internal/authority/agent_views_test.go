@@ -30,11 +30,11 @@ func session(user, serial, real string, since time.Time) agentwire.Session {
 	return agentwire.Session{User: user, Serial: serial, RealAddress: real, VPNAddress: "10.8.0.2", BytesIn: 10, BytesOut: 20, Since: since}
 }
 
-// TestReportAgentViews: what agents report shows in Sessions (newest report
-// per server, by server then user, filtered by server) and AgentStatus
-// (every server, enrolled or not, seen or not, with its lag); a later
-// report replaces the earlier one; an unknown server is refused.
-func TestReportAgentViews(t *testing.T) {
+// reportedFixture has servers dc1 (enrolled), dc2 and dc3; dc1's agent
+// reported twice (the second report counts), dc2's once, dc3's never. It
+// returns the version dc1 applied and the sessions' start.
+func reportedFixture(t *testing.T) (*fixture, int64, time.Time) {
+	t.Helper()
 	f := newFixture(t, pki.P256)
 	ctx := context.Background()
 	for _, s := range []string{"dc1", "dc2", "dc3"} {
@@ -59,6 +59,15 @@ func TestReportAgentViews(t *testing.T) {
 			t.Fatalf("ReportAgent(%s): %v", srv, err)
 		}
 	}
+	return f, v, since
+}
+
+// TestReportAgentSessions: what agents report shows in Sessions (newest
+// report per server, by server then user, filtered by server); an unknown
+// server is refused.
+func TestReportAgentSessions(t *testing.T) {
+	f, _, since := reportedFixture(t)
+	ctx := context.Background()
 	got, err := f.a.Sessions(ctx, "")
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +88,15 @@ func TestReportAgentViews(t *testing.T) {
 	if _, err := f.a.Sessions(ctx, "nope"); fault.KindOf(err) != fault.NotFound {
 		t.Fatalf("Sessions(nope): got %v, want not found", err)
 	}
+}
 
+// TestReportAgentStatus: AgentStatus lists every server, enrolled or not,
+// seen or not, with its lag; a later report replaces the earlier one; an
+// unknown server's report is refused.
+func TestReportAgentStatus(t *testing.T) {
+	f, v, since := reportedFixture(t)
+	ctx := context.Background()
+	r1 := agentwire.Report{Version: v}
 	status, err := f.a.AgentStatus(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -183,26 +183,6 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(`//td[. = "user.revoke"]`),
 		shot("09-audit"),
 	)
-	reportSessions(t, e, "alice")
-	step("connected now",
-		chromedp.Click(`//nav/a[. = "Connected now"]`),
-		chromedp.WaitVisible(`table.sessions`),
-		chromedp.Text(`table.sessions tbody`, &text),
-		shot("11-connected-now"),
-	)
-	if !strings.Contains(text, "alice") || !strings.Contains(text, "203.0.113.4:1") {
-		t.Fatalf("connected now: %q", text)
-	}
-	step("disconnect",
-		chromedp.Click(`//table[contains(@class, "sessions")]//a[. = "alice"]`),
-		chromedp.WaitVisible(`//button[. = "Disconnect now"]`),
-		chromedp.Click(`//button[. = "Disconnect now"]`),
-		chromedp.WaitVisible(`.flash`),
-		chromedp.Text(`.flash`, &text),
-		shot("12-disconnected"),
-	)
-	if !strings.Contains(text, "asked to end alice's sessions (1 reported connected)") {
-		t.Fatalf("after disconnecting: flash %q", text)
-	}
+	browseSessions(t, e, step, shot)
 	t.Logf("screenshots in %s", out)
 }

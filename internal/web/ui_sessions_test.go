@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/vpnkeys/vpnkeys/internal/authority"
 )
 
@@ -78,5 +80,34 @@ func TestUISessions(t *testing.T) {
 	}
 	if evs, _ := e.a.Audit(ctx, authority.AuditFilter{Action: authority.ActionDisconnect}); len(evs) != 1 || evs[0].Actor != "admin:ann" {
 		t.Fatalf("audit: got %+v, want one user.disconnect by admin:ann", evs)
+	}
+}
+
+// browseSessions is TestBrowser's part about the agents: with alice
+// reported connected, the "Connected now" page lists her, and her page's
+// Disconnect now button asks for her sessions to end.
+func browseSessions(t *testing.T, e *env, step func(string, ...chromedp.Action), shot func(string) chromedp.Action) {
+	t.Helper()
+	var text string
+	reportSessions(t, e, "alice")
+	step("connected now",
+		chromedp.Click(`//nav/a[. = "Connected now"]`),
+		chromedp.WaitVisible(`table.sessions`),
+		chromedp.Text(`table.sessions tbody`, &text),
+		shot("11-connected-now"),
+	)
+	if !strings.Contains(text, "alice") || !strings.Contains(text, "203.0.113.4:1") {
+		t.Fatalf("connected now: %q", text)
+	}
+	step("disconnect",
+		chromedp.Click(`//table[contains(@class, "sessions")]//a[. = "alice"]`),
+		chromedp.WaitVisible(`//button[. = "Disconnect now"]`),
+		chromedp.Click(`//button[. = "Disconnect now"]`),
+		chromedp.WaitVisible(`.flash`),
+		chromedp.Text(`.flash`, &text),
+		shot("12-disconnected"),
+	)
+	if !strings.Contains(text, "asked to end alice's sessions (1 reported connected)") {
+		t.Fatalf("after disconnecting: flash %q", text)
 	}
 }
