@@ -47,12 +47,12 @@ type SessionView struct {
 type AgentView struct {
 	Server        string    `json:"server"`
 	Enrolled      bool      `json:"enrolled"`
-	LastSeen      time.Time `json:"last_seen"`
+	LastSeen      time.Time `json:"last_seen,omitzero"` // zero: it never reported
 	Version       int64     `json:"version"`
 	Lag           int64     `json:"lag"` // versions behind the newest
-	AppliedAt     time.Time `json:"applied_at"`
+	AppliedAt     time.Time `json:"applied_at,omitzero"`
 	CRLNumber     int64     `json:"crl_number"`
-	CRLNextUpdate time.Time `json:"crl_next_update"`
+	CRLNextUpdate time.Time `json:"crl_next_update,omitzero"`
 	CRLExpiring   bool      `json:"crl_expiring"` // within 3 days of nextUpdate
 	Error         string    `json:"error,omitempty"`
 	Management    bool      `json:"management"`

@@ -57,6 +57,11 @@ func (r agentRow) LastSeenAgo() string {
 	return d.String() + " ago"
 }
 
+// staleReport is how old an agent's last report may be before the
+// "Connected now" page says that it may be out of date (agents report
+// every few seconds).
+const staleReport = 2 * time.Minute
+
 func (s *Server) uiSessions(w http.ResponseWriter, r *http.Request) {
 	server := r.URL.Query().Get("server")
 	list, err := s.auth.Sessions(r.Context(), server)
@@ -69,14 +74,17 @@ func (s *Server) uiSessions(w http.ResponseWriter, r *http.Request) {
 		s.uiFail(w, r, "Listing sessions failed", err, "/ui/users")
 		return
 	}
-	var silent []string
+	var silent, stale []string
 	for _, a := range servers {
-		if !a.Seen() {
+		switch {
+		case !a.Seen():
 			silent = append(silent, a.Server)
+		case time.Since(a.LastSeen) > staleReport:
+			stale = append(stale, a.Server)
 		}
 	}
 	s.render(w, r, http.StatusOK, "sessions", map[string]any{"Title": "Connected now", "Admin": adminOf(r.Context()),
-		"Sessions": sessionRows(list), "Server": server, "Servers": servers, "Silent": silent})
+		"Sessions": sessionRows(list), "Server": server, "Servers": servers, "Silent": silent, "Stale": stale})
 }
 
 // userSessions lists user's sessions for the user page (none on error:

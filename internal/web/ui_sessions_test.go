@@ -6,9 +6,11 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/vpnkeys/vpnkeys/internal/agentwire"
 	"github.com/vpnkeys/vpnkeys/internal/authority"
 )
 
@@ -44,6 +46,17 @@ func TestUISessions(t *testing.T) {
 	}
 	if strings.Contains(body, "no report yet") {
 		t.Fatalf("sessions page still says no report:\n%s", body)
+	}
+	// An agent silent for an hour: its sessions are flagged as maybe out of date.
+	if _, err := e.a.AddServer(ctx, authority.ServerRequest{Name: "dc2", Remote: "127.0.0.1:11943"}); err != nil {
+		t.Fatal(err)
+	}
+	past := authority.New(e.db, authority.Options{Now: func() time.Time { return time.Now().Add(-time.Hour) }})
+	if err := past.ReportAgent(ctx, "dc2", agentwire.Report{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := get(t, c, e.srv.URL+"/ui/sessions"); !strings.Contains(body, "No report for over 2 minutes from dc2:") || strings.Contains(body, "from dc1") {
+		t.Fatalf("sessions page with a silent agent: want dc2 flagged, dc1 not:\n%s", body)
 	}
 	if resp, _ := get(t, c, e.srv.URL+"/ui/sessions?server=dc9"); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("sessions of an unknown server: got %d, want 404", resp.StatusCode)
