@@ -203,8 +203,10 @@ func oneLineText(s string, max int) string {
 	return strings.TrimSpace(s)
 }
 
-// reports returns the last report of every registered server's agent,
-// by server name (a removed server's report is left out).
+// reports returns the registered servers and the last report of each
+// one's agent, by server name. A removed server's report is left out, and
+// so is one older than the server (made before a server of the same name
+// was removed and added again).
 func (a *Authority) reports(ctx context.Context) ([]store.Server, map[string]store.AgentStatus, error) {
 	q := a.db.Q()
 	servers, err := q.ListServers(ctx)
@@ -215,9 +217,15 @@ func (a *Authority) reports(ctx context.Context) ([]store.Server, map[string]sto
 	if err != nil {
 		return nil, nil, err
 	}
+	created := make(map[string]int64, len(servers))
+	for _, s := range servers {
+		created[s.Name] = s.CreatedAt.Unix()
+	}
 	byName := make(map[string]store.AgentStatus, len(rows))
 	for _, r := range rows {
-		byName[r.Server] = r
+		if at, ok := created[r.Server]; ok && r.LastSeen >= at {
+			byName[r.Server] = r
+		}
 	}
 	return servers, byName, nil
 }

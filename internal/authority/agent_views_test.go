@@ -178,7 +178,8 @@ func TestAgentCRLExpiring(t *testing.T) {
 	ctx := context.Background()
 	f.addServer(t, "dc1", "dc1.example.com:1194")
 	var mu sync.Mutex
-	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	// After the server was added: a report older than its server is not shown.
+	now := time.Now().UTC().Truncate(time.Second).Add(time.Minute)
 	opts := f.opts
 	opts.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	a := New(f.db, opts)
@@ -203,6 +204,9 @@ func TestAgentCRLExpiring(t *testing.T) {
 			st, err := a.AgentStatus(ctx)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if len(st) != 1 || !st[0].Seen() || st[0].CRLNumber != 2 {
+				t.Fatalf("AgentStatus: got %+v, want dc1's report", st)
 			}
 			if st[0].CRLExpiring != tc.want {
 				t.Fatalf("CRLExpiring at %s (next update %s): got %v, want %v", tc.at, next, st[0].CRLExpiring, tc.want)
@@ -290,5 +294,35 @@ func TestDisconnect(t *testing.T) {
 	}
 	if ends, _ := f.db.Q().SessionEnds(ctx, 0); len(ends) != 2 || ends[1].ID <= ends[0].ID {
 		t.Fatalf("second disconnect: got %+v, want two ends in version order", ends)
+	}
+}
+
+// TestReportOfRemovedServer: a removed server's report is no longer shown,
+// nor when a server of the same name is added again later.
+func TestReportOfRemovedServer(t *testing.T) {
+	f, _, _ := reportedFixture(t)
+	ctx := context.Background()
+	if _, err := f.a.RemoveServer(ctx, "dc2"); err != nil {
+		t.Fatal(err)
+	}
+	if list, err := f.a.Sessions(ctx, ""); err != nil || len(list) != 2 || list[0].Server != "dc1" || list[1].Server != "dc1" {
+		t.Fatalf("sessions after removing dc2: got %+v %v, want dc1's only", list, err)
+	}
+	later := f.opts
+	later.Now = func() time.Time { return time.Now().Add(time.Hour) }
+	if _, err := New(f.db, later).AddServer(ctx, ServerRequest{Name: "dc2", Remote: "dc2.example.com:1194"}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := f.a.AgentStatus(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range st {
+		if v.Server == "dc2" && (v.Seen() || v.Sessions != 0) {
+			t.Fatalf("dc2 added again: got %+v, want never seen", v)
+		}
+	}
+	if list, _ := f.a.Sessions(ctx, "dc2"); len(list) != 0 {
+		t.Fatalf("sessions of the new dc2: got %+v, want none", list)
 	}
 }
