@@ -48,11 +48,13 @@ func TestUISessions(t *testing.T) {
 		t.Fatalf("sessions page still says no report:\n%s", body)
 	}
 	// An agent silent for an hour: its sessions are flagged as maybe out of date.
-	if _, err := e.a.AddServer(ctx, authority.ServerRequest{Name: "dc2", Remote: "127.0.0.1:11943"}); err != nil {
+	ago := func(d time.Duration) *authority.Authority {
+		return authority.New(e.db, authority.Options{Now: func() time.Time { return time.Now().Add(-d) }})
+	}
+	if _, err := ago(2*time.Hour).AddServer(ctx, authority.ServerRequest{Name: "dc2", Remote: "127.0.0.1:11943"}); err != nil {
 		t.Fatal(err)
 	}
-	past := authority.New(e.db, authority.Options{Now: func() time.Time { return time.Now().Add(-time.Hour) }})
-	if err := past.ReportAgent(ctx, "dc2", agentwire.Report{}); err != nil {
+	if err := ago(time.Hour).ReportAgent(ctx, "dc2", agentwire.Report{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, body := get(t, c, e.srv.URL+"/ui/sessions"); !strings.Contains(body, "No report for over 2 minutes from dc2:") || strings.Contains(body, "from dc1") {
