@@ -15,7 +15,7 @@ import (
 // userArgs and serverArgs name the commands whose arguments are user or
 // server names, by command path.
 var (
-	userArgs   = []string{"vpnkeys add", "vpnkeys show", "vpnkeys revoke", "vpnkeys renew", "vpnkeys send", "vpnkeys link"}
+	userArgs   = []string{"vpnkeys add", "vpnkeys show", "vpnkeys revoke", "vpnkeys renew", "vpnkeys send", "vpnkeys link", "vpnkeys disconnect"}
 	serverArgs = []string{"vpnkeys server files"}
 )
 

@@ -16,6 +16,7 @@ func (app *app) serverCommand() *cobra.Command {
 		Short: "Register OpenVPN servers and write their files",
 	}
 	cmd.AddCommand(app.serverAddCommand(), app.serverFilesCommand(), app.serverListCommand())
+	cmd.AddCommand(app.serverStatusCommand())
 	return cmd
 }
 

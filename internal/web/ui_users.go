@@ -138,7 +138,8 @@ func (s *Server) uiUser(w http.ResponseWriter, r *http.Request) {
 	evs, _ := s.auth.Audit(r.Context(), authority.AuditFilter{Target: name, Limit: 50})
 	act, _ := s.auth.LinkActivity(r.Context(), []string{name})
 	s.render(w, r, http.StatusOK, "user", map[string]any{"Title": name, "Admin": adminOf(r.Context()), "Flash": r.URL.Query().Get("flash"),
-		"User": d, "Events": evs, "LinkSent": ago(act[name].LastSent), "LinkOpened": ago(act[name].LastOpened)})
+		"User": d, "Events": evs, "LinkSent": ago(act[name].LastSent), "LinkOpened": ago(act[name].LastOpened),
+		"Sessions": s.userSessions(r.Context(), name)})
 }
 
 func (s *Server) uiBundle(w http.ResponseWriter, r *http.Request) {
