@@ -33,6 +33,7 @@ func Run(t *testing.T, open Opener) {
 		{"audit", testAudit},
 		{"rollback", testRollback},
 		{"changes in version order", testChanges},
+		{"agent join tokens", testAgentJoins},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
