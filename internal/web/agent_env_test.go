@@ -215,4 +215,3 @@ func (e *agentEnv) userCert(t *testing.T, name string) *tls.Certificate {
 func admitted(status int) bool {
 	return status != http.StatusUnauthorized && status != http.StatusForbidden
 }
-
