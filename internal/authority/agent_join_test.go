@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/vpnkeys/vpnkeys/internal/agentwire"
+	"github.com/vpnkeys/vpnkeys/internal/fault"
 	"github.com/vpnkeys/vpnkeys/internal/pki"
 	"github.com/vpnkeys/vpnkeys/internal/store"
 	"github.com/vpnkeys/vpnkeys/internal/store/pgtest"
@@ -118,7 +119,7 @@ func openAgentAuthority(t *testing.T, dsn string) (*Authority, *store.DB) {
 	return a, db
 }
 
-func newCSR(t *testing.T) []byte {
+func newCSR(t testing.TB) []byte {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{}, key)
 	if err != nil {
@@ -145,4 +146,27 @@ func mustJoin(t *testing.T, a *Authority, server string) string {
 		t.Fatal(err)
 	}
 	return pki.SerialHex(c.SerialNumber)
+}
+
+// FuzzParseCSR: a join request's CSR is outside input: whatever the bytes,
+// parseCSR never panics, refuses with an Invalid error, and accepts only
+// a request whose signature verifies.
+func FuzzParseCSR(f *testing.F) {
+	good := newCSR(f)
+	f.Add(good)
+	f.Add(good[:len(good)/2])
+	f.Add([]byte{})
+	f.Add([]byte("not a CSR"))
+	f.Fuzz(func(t *testing.T, der []byte) {
+		csr, err := parseCSR(der)
+		if err != nil {
+			if fault.KindOf(err) != fault.Invalid {
+				t.Fatalf("refusal of kind %v, want invalid: %v", fault.KindOf(err), err)
+			}
+			return
+		}
+		if csr.CheckSignature() != nil {
+			t.Fatal("accepted a CSR whose signature does not verify")
+		}
+	})
 }
