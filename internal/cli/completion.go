@@ -16,7 +16,7 @@ import (
 // server names, by command path.
 var (
 	userArgs   = []string{"vpnkeys add", "vpnkeys show", "vpnkeys revoke", "vpnkeys renew", "vpnkeys send", "vpnkeys link", "vpnkeys disconnect"}
-	serverArgs = []string{"vpnkeys server files"}
+	serverArgs = []string{"vpnkeys server files", "vpnkeys server enroll"}
 )
 
 // addCompletions teaches cobra's completion command (bash, zsh, fish)

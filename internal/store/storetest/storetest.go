@@ -34,6 +34,7 @@ func Run(t *testing.T, open Opener) {
 		{"rollback", testRollback},
 		{"changes in version order", testChanges},
 		{"agent status and session ends", testAgentStatus},
+		{"agent join tokens", testAgentJoins},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
