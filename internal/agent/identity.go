@@ -31,7 +31,7 @@ var (
 	// ErrInvalid is bad input: a malformed URL, token or flag.
 	ErrInvalid = fault.New(fault.Invalid, "invalid", "invalid agent input")
 	// ErrNotJoined is a state folder without a usable identity.
-	ErrNotJoined = fault.New(fault.Invalid, "not_joined", "agent has not joined (run vpnkeys agent join)")
+	ErrNotJoined = fault.New(fault.Invalid, "not_joined", "agent has not joined a control plane")
 	// ErrPin is a control plane whose CA does not match the token's
 	// fingerprint, or whose certificate that CA did not sign.
 	ErrPin = fault.New(fault.Unauthorized, "ca_mismatch", "the control plane's CA does not match the join token's fingerprint")
