@@ -85,16 +85,16 @@ verb 3
 // live is a real OpenVPN server kept by an agent, with its control plane
 // stand-in and the clients' certificates.
 type live struct {
-	ns                    *testenv.Netns
-	ca                    testCA
-	cp                    *controlPlane
-	server, run, clients  string
-	cfg                   Config
-	base                  agentwire.State // the server files, nothing revoked
-	serials               map[string]*big.Int
-	openvpn               *testenv.Proc
-	log                   *lockedBuffer
-	stop                  func()
+	ns                   *testenv.Netns
+	ca                   testCA
+	cp                   *controlPlane
+	server, run, clients string
+	cfg                  Config
+	base                 agentwire.State // the server files, nothing revoked
+	serials              map[string]*big.Int
+	openvpn              *testenv.Proc
+	log                  *lockedBuffer
+	stop                 func()
 }
 
 type lockedBuffer struct {
