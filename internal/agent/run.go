@@ -130,6 +130,8 @@ func (r *runner) start(ctx context.Context) {
 		r.log.Error("saved state unreadable, waiting for the control plane", "err", err)
 	case !ok:
 		r.log.Info("no saved state yet, waiting for the control plane")
+	case Validate(st, r.client.Identity().Server) != nil:
+		r.log.Error("saved state not for this server or malformed, waiting for the control plane", "err", Validate(st, r.client.Identity().Server))
 	default:
 		if err := r.take(ctx, st); err != nil {
 			r.log.Error("applying saved state", "err", err)
