@@ -192,6 +192,10 @@ func TestRejectedState(t *testing.T) {
 	}
 	before := readDir(t, dir)
 	saved, _ := os.ReadFile(filepath.Join(r.cfg.StateDir, StateFile))
+	if len(saved) == 0 {
+		t.Fatal("no state.json after an apply")
+	}
+	checkMode(t, filepath.Join(r.cfg.StateDir, StateFile), 0o600)
 	bad := simpleState("port 9999\n", "CRL-2")
 	bad.Version = 2
 	bad.Files = append(bad.Files, file("../../etc/cron.d/x", 0o644, "evil"))

@@ -5,9 +5,11 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -103,6 +105,23 @@ func newControlPlane(t *testing.T, ca, tlsCA testCA, server string, hosts ...str
 }
 
 func (cp *controlPlane) url() string { return cp.srv.URL }
+
+// down stops serving; up serves again on the same address.
+func (cp *controlPlane) down() { cp.srv.Close() }
+
+func (cp *controlPlane) up(t *testing.T) {
+	t.Helper()
+	ln, err := net.Listen("tcp", strings.TrimPrefix(cp.srv.URL, "https://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(cp.srv.Config.Handler)
+	srv.Listener.Close()
+	srv.Listener, srv.TLS = ln, cp.srv.TLS
+	srv.StartTLS()
+	cp.srv = srv
+	t.Cleanup(srv.Close)
+}
 
 func apiError(w http.ResponseWriter, code int, msg string) {
 	w.Header().Set("Content-Type", "application/json")

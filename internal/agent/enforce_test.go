@@ -80,7 +80,7 @@ func TestLive(t *testing.T) {
 		l.startAgent(top)
 		halted(t, "erin", erin, "access revoked")
 		running(t, map[string]*testenv.Proc{"bob": bob, "carol-new": carolNew})
-		if !strings.Contains(l.log.String(), "control plane: retrying") {
+		if !waitLog(l.log, "control plane: retrying") {
 			t.Errorf("the agent did not retry the control plane:\n%s", l.log.String())
 		}
 	})
@@ -96,4 +96,14 @@ func checkOwner(t *testing.T, path string, mode os.FileMode, owner string) {
 	if err != nil || u.Username != owner || fi.Mode().Perm() != mode {
 		t.Errorf("%s: got mode %04o owner %v, want %04o %s", path, fi.Mode().Perm(), u, mode, owner)
 	}
+}
+
+// waitLog waits (10 s at most) for sub in the agent's log.
+func waitLog(l *lockedBuffer, sub string) bool {
+	for start := time.Now(); time.Since(start) < 10*time.Second; time.Sleep(50 * time.Millisecond) {
+		if strings.Contains(l.String(), sub) {
+			return true
+		}
+	}
+	return false
 }

@@ -84,7 +84,7 @@ func Run(ctx context.Context, cfg Config) error {
 	var ln net.Listener
 	if cfg.MetricsListen != "" {
 		if ln, err = net.Listen("tcp", cfg.MetricsListen); err != nil {
-			return fmt.Errorf("%w: --metrics-listen: %w", ErrInvalid, err)
+			return fmt.Errorf("%w: metrics address: %w", ErrInvalid, err)
 		}
 		srv := &http.Server{Handler: r.m.Handler(), ReadHeaderTimeout: 10 * time.Second}
 		go srv.Serve(ln)
@@ -188,7 +188,7 @@ func (r *runner) take(ctx context.Context, st agentwire.State) error {
 		return r.failed(err, st.Version)
 	}
 	if r.have && st.Hash == r.st.Hash {
-		r.st.Version, r.seen = st.Version, st.Version
+		r.st.Version, r.seen, r.applyErr = st.Version, st.Version, ""
 		r.m.version.Set(float64(st.Version))
 		return nil
 	}

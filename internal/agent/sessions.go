@@ -16,6 +16,7 @@ import (
 
 	"github.com/vpnkeys/vpnkeys/internal/agentwire"
 	"github.com/vpnkeys/vpnkeys/internal/ovpn/mgmt"
+	"github.com/vpnkeys/vpnkeys/internal/safefile"
 )
 
 // Kill messages: the client logs them and exits instead of reconnecting.
@@ -83,7 +84,7 @@ func sessionDir(socket string) string {
 // (0700, owned by OpenVPN's user and group so the hook, which runs after
 // OpenVPN dropped privileges, can write it).
 func prepareRunDir(c serverConf) error {
-	if err := os.MkdirAll(filepath.Dir(c.socket), 0o755); err != nil {
+	if err := safefile.MkdirAllMode(filepath.Dir(c.socket), 0o755); err != nil {
 		return fmt.Errorf("creating run folder: %w", err)
 	}
 	d := sessionDir(c.socket)

@@ -1,0 +1,58 @@
+package agent
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestReconnect: the control plane goes away, a new state is made while
+// it is away, and the agent, retrying with backoff, applies it once the
+// control plane is back. Also: Run ends when its context does.
+func TestReconnect(t *testing.T) {
+	ca := newTestCA(t, "reconnect CA")
+	cp := newControlPlane(t, ca, ca, "dc1")
+	cp.set(simpleState("port 1194\n", "CRL-1"))
+	root := t.TempDir()
+	state, dir := filepath.Join(root, "state"), filepath.Join(root, "server")
+	if _, err := Join(context.Background(), cp.url(), ca.token(), state, nil); err != nil {
+		t.Fatal(err)
+	}
+	logs := &lockedBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Config{StateDir: state, Dir: dir, Wait: 2 * time.Second, SweepInterval: 100 * time.Millisecond,
+			ReportInterval: 200 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	}()
+	conf := filepath.Join(dir, "server.conf")
+	if !waitContent(conf, "port 1194\n") {
+		t.Fatalf("first state not applied:\n%s", logs.String())
+	}
+	cp.down()
+	if !waitLog(logs, "control plane: retrying") {
+		t.Fatalf("no retry logged:\n%s", logs.String())
+	}
+	cp.set(simpleState("port 1195\n", "CRL-2"))
+	cp.up(t)
+	if !waitContent(conf, "port 1195\n") {
+		t.Fatalf("the state made while the control plane was away was not applied:\n%s", logs.String())
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: got %v, want nil when its context ends", err)
+	}
+}
+
+// waitContent waits (20 s at most) for path to hold want.
+func waitContent(path, want string) bool {
+	for start := time.Now(); time.Since(start) < 20*time.Second; time.Sleep(50 * time.Millisecond) {
+		if b, err := os.ReadFile(path); err == nil && string(b) == want {
+			return true
+		}
+	}
+	return false
+}
