@@ -77,7 +77,9 @@ func (c *Client) State(ctx context.Context, since int64, wait time.Duration) (ag
 	var st agentwire.State
 	dec := json.NewDecoder(io.LimitReader(resp.Body, maxBody))
 	if err := dec.Decode(&st); err != nil {
-		return agentwire.State{}, false, fmt.Errorf("%w: reading state: %v", ErrMalformedState, err)
+		// Not ErrMalformedState: the version is unknown, so the agent
+		// retries with backoff rather than skipping it.
+		return agentwire.State{}, false, fmt.Errorf("reading state: %w", err)
 	}
 	return st, true, nil
 }

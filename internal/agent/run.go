@@ -130,10 +130,10 @@ func (r *runner) start(ctx context.Context) {
 		r.log.Error("saved state unreadable, waiting for the control plane", "err", err)
 	case !ok:
 		r.log.Info("no saved state yet, waiting for the control plane")
-	case Validate(st, r.client.Identity().Server) != nil:
-		r.log.Error("saved state not for this server or malformed, waiting for the control plane", "err", Validate(st, r.client.Identity().Server))
 	default:
-		if err := r.take(ctx, st); err != nil {
+		if err := Validate(st, r.client.Identity().Server); err != nil {
+			r.log.Error("saved state not for this server or malformed, waiting for the control plane", "err", err)
+		} else if err := r.take(ctx, st); err != nil {
 			r.log.Error("applying saved state", "err", err)
 		}
 	}
@@ -152,11 +152,14 @@ func (r *runner) poll(ctx context.Context) {
 		if time.Since(lastFull) > resyncEvery {
 			since, lastFull = 0, time.Now()
 		}
+		asked := time.Now()
 		st, changed, err := r.client.State(ctx, since, r.cfg.Wait)
 		if err == nil {
 			r.m.synced(time.Now())
 			if changed {
 				err = r.take(ctx, st)
+			} else if time.Since(asked) < time.Second {
+				sleep(ctx, backoffMin) // a 304 that did not wait: never spin
 			}
 		}
 		if err == nil || errors.Is(err, ErrMalformedState) {
@@ -169,10 +172,16 @@ func (r *runner) poll(ctx context.Context) {
 		wait := delay/2 + rand.N(delay/2+1)
 		r.log.Warn("control plane: retrying", "err", err, "in", wait.Round(10*time.Millisecond))
 		delay = min(2*delay, backoffMax)
-		select {
-		case <-ctx.Done():
-		case <-time.After(wait):
-		}
+		sleep(ctx, wait)
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
 	}
 }
 
