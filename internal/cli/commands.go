@@ -15,7 +15,8 @@ func (app *app) addCommands(root *cobra.Command) {
 	}
 	child("server").AddCommand(app.serverSetCommand(), app.serverRemoveCommand())
 	child("admin").AddCommand(app.adminListCommand())
-	root.AddCommand(app.removeCommand(), app.agentCommand())
+	root.AddCommand(app.removeCommand())
+	root.AddCommand(app.agentCommand()) // agent.go: join and run, on the OpenVPN host
 	app.publicURLFlag(root)
 	setup := root.PersistentPreRunE
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
