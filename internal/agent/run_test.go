@@ -2,9 +2,13 @@ package agent
 
 import (
 	"context"
+	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -22,15 +26,25 @@ func TestReconnect(t *testing.T) {
 		t.Fatal(err)
 	}
 	logs := &lockedBuffer{}
+	metricsAddr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(ctx, Config{StateDir: state, Dir: dir, Wait: 2 * time.Second, SweepInterval: 100 * time.Millisecond,
-			ReportInterval: 200 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+			ReportInterval: 200 * time.Millisecond, MetricsListen: metricsAddr, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	}()
 	conf := filepath.Join(dir, "server.conf")
 	if !waitContent(conf, "port 1194\n") {
 		t.Fatalf("first state not applied:\n%s", logs.String())
+	}
+	var got string
+	for start := time.Now(); time.Since(start) < 10*time.Second; time.Sleep(50 * time.Millisecond) {
+		if got = get(t, "http://"+metricsAddr+"/metrics"); strings.Contains(got, "vpnkeys_agent_applied_version 1\n") {
+			break
+		}
+	}
+	if !strings.Contains(got, "vpnkeys_agent_applied_version 1\n") || strings.Contains(got, "vpnkeys_agent_sync_age_seconds -1") {
+		t.Errorf("metrics: got\n%s\nwant version 1 and a sync age", got)
 	}
 	cp.down()
 	if !waitLog(logs, "control plane: retrying") {
@@ -55,4 +69,25 @@ func waitContent(path, want string) bool {
 		}
 	}
 	return false
+}
+
+// freeAddr is a loopback address with a port nobody listens on.
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }
