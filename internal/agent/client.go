@@ -40,7 +40,7 @@ func NewClient(stateDir string) (*Client, error) {
 	}
 	tr := &http.Transport{TLSClientConfig: tc, ForceAttemptHTTP2: true, IdleConnTimeout: 2 * agentwire.MaxWait,
 		TLSHandshakeTimeout: 10 * time.Second, ResponseHeaderTimeout: agentwire.MaxWait + 30*time.Second}
-	return &Client{id: l.Identity, base: l.base, hc: &http.Client{Transport: tr}}, nil
+	return &Client{id: l.Identity, base: l.base, hc: &http.Client{Transport: tr, CheckRedirect: noRedirect}}, nil
 }
 
 // Identity is the server and control plane this agent belongs to.

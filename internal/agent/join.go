@@ -65,7 +65,7 @@ func Join(ctx context.Context, rawURL, token, stateDir string, log *slog.Logger)
 	body, _ := json.Marshal(agentwire.JoinRequest{Secret: secret, CSR: csr})
 	ctx, cancel := context.WithTimeout(ctx, joinTimeout)
 	defer cancel()
-	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: pinnedConfig(fp, hostOf(u)), ForceAttemptHTTP2: true}}
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: pinnedConfig(fp, hostOf(u)), ForceAttemptHTTP2: true}, CheckRedirect: noRedirect}
 	defer hc.CloseIdleConnections()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String()+agentwire.PathJoin, bytes.NewReader(body))
 	if err != nil {
@@ -98,6 +98,9 @@ func Join(ctx context.Context, rawURL, token, stateDir string, log *slog.Logger)
 	log.Info("joined", "server", id.Server, "state", stateDir)
 	return id, nil
 }
+
+// noRedirect keeps every request on the URL the agent was given.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // pinnedConfig trusts a TLS server only if its chain holds a certificate
 // whose SHA-256 is fp (the CA of the join token) and the leaf verifies

@@ -272,21 +272,39 @@ func (r *runner) sweep(ctx context.Context) {
 	}
 	var sw sweep
 	err := ErrNoManagement
+	var dirErr error
 	if conf.socket != "" {
-		if err = prepareRunDir(conf); err == nil {
-			sw, err = enforce(ctx, conf, r.st, r.killed, r.log)
-		}
+		// A session folder that cannot be prepared loses the serials
+		// (sessions of refused users still end); it never stops a kill.
+		dirErr = prepareRunDir(conf)
+		sw, err = enforce(ctx, conf, r.st, r.killed, r.log)
 	}
 	r.kills += int64(sw.killed)
 	r.m.kills.Add(float64(sw.killed))
+	if dirErr != nil {
+		err = oneLine(err, dirErr)
+	}
+	if err != nil && ctx.Err() == nil && err.Error() != r.mgmtErr {
+		r.log.Warn("management interface or session folder", "err", err)
+	}
 	if err != nil {
-		if msg := err.Error(); msg != r.mgmtErr && ctx.Err() == nil {
-			r.log.Warn("management interface: sessions not checked", "err", err)
-		}
-		r.mgmtOK, r.mgmtErr, r.sessions = false, err.Error(), nil
+		r.mgmtErr = err.Error()
+	} else {
+		r.mgmtErr = ""
+	}
+	if !sw.ok {
+		r.mgmtOK, r.sessions = false, nil
 		r.m.sessions.Set(0)
 		return
 	}
-	r.mgmtOK, r.mgmtErr, r.sessions = true, "", sw.sessions
+	r.mgmtOK, r.sessions = true, sw.sessions
 	r.m.sessions.Set(float64(len(sw.sessions)))
+}
+
+// oneLine joins errors on one line, for a report.
+func oneLine(a, b error) error {
+	if a == nil {
+		return b
+	}
+	return fmt.Errorf("%w; %w", a, b)
 }

@@ -120,6 +120,7 @@ func prepareRunDir(c serverConf) error {
 type sweep struct {
 	sessions []agentwire.Session
 	killed   int
+	ok       bool // the status was read and every kill went through
 }
 
 // kill tells why a session must end ("" when it may stay).
@@ -199,6 +200,7 @@ func enforce(ctx context.Context, c serverConf, st agentwire.State, killed map[u
 		sw.killed++
 		log.Info("session ended", "user", s.User, "serial", s.Serial, "real_address", s.RealAddress, "message", msg)
 	}
+	sw.ok = true
 	return sw, nil
 }
 
