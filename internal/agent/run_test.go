@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vpnkeys/vpnkeys/internal/agentwire"
 )
 
 // TestReconnect: the control plane goes away, a new state is made while
@@ -46,6 +48,10 @@ func TestReconnect(t *testing.T) {
 	if !strings.Contains(got, "vpnkeys_agent_applied_version 1\n") || strings.Contains(got, "vpnkeys_agent_sync_age_seconds -1") {
 		t.Errorf("metrics: got\n%s\nwant version 1 and a sync age", got)
 	}
+	// That server.conf names no management socket: reported, not fatal.
+	cp.waitReport(t, "the missing management socket", func(r agentwire.Report) bool {
+		return !r.Management && r.Version == 1 && strings.Contains(r.Error, "no management socket")
+	})
 	cp.down()
 	if !waitLog(logs, "control plane: retrying") {
 		t.Fatalf("no retry logged:\n%s", logs.String())
