@@ -18,6 +18,7 @@ func (app *app) addCommands(root *cobra.Command) {
 	child("admin").AddCommand(app.adminListCommand())
 	root.AddCommand(app.removeCommand())
 	root.AddCommand(app.sessionsCommand(), app.disconnectCommand())
+	root.AddCommand(app.agentCommand()) // agent.go: join and run, on the OpenVPN host
 	app.publicURLFlag(root)
 	setup := root.PersistentPreRunE
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
