@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real components the tests run against, when missing:
 # OpenVPN 2.6, easy-rsa 3.1, PostgreSQL 15, Chromium (and a font), openssl,
-# iproute2, util-linux; for the Debian package tests dpkg, lintian,
+# iproute2, util-linux, nftables; for the Debian package tests dpkg, lintian,
 # systemd (systemd-analyze), adduser, man-db, bash-completion.
 # Debian 12; runs apt-get update once, then apt-get install -y.
 set -euo pipefail
@@ -13,6 +13,7 @@ have /usr/share/easy-rsa/easyrsa || need+=(easy-rsa)
 have openssl || need+=(openssl)
 have ip || have /usr/sbin/ip || need+=(iproute2)
 have unshare || need+=(util-linux)
+have nft || have /usr/sbin/nft || need+=(nftables) # the firewall tests load rulesets into the kernel
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 have chromium || need+=(chromium)
 [ -d /usr/share/fonts/truetype/dejavu ] || need+=(fonts-dejavu-core) # so screenshots show text

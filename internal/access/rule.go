@@ -3,29 +3,24 @@ package access
 import (
 	"fmt"
 	"net/netip"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/vpnkeys/vpnkeys/internal/account"
 )
 
-// ErrInvalid is wrapped by every error of this package; it is the same
-// sentinel as the account package's, so the edges map one invalid kind.
-var ErrInvalid = account.ErrInvalid
-
-// The protocols a rule may name. ICMP means ICMP for an IPv4 destination
-// and ICMPv6 for an IPv6 one.
+// The protocols a rule may name. An empty Proto means every protocol.
 const (
 	TCP  = "tcp"
 	UDP  = "udp"
-	ICMP = "icmp"
+	ICMP = "icmp" // icmp for IPv4 destinations, icmpv6 for IPv6 ones
 )
 
-// PortRange is an inclusive range of ports, From <= To, both 1..65535.
+// PortRange is an inclusive range of ports, From <= To, both 1..65535. A
+// single port has From == To.
 type PortRange struct {
-	From uint16
-	To   uint16
+	From, To uint16
 }
 
 func (p PortRange) String() string {
@@ -35,35 +30,33 @@ func (p PortRange) String() string {
 	return strconv.Itoa(int(p.From)) + "-" + strconv.Itoa(int(p.To))
 }
 
-// Rule is one destination a group may reach: a network, optionally one
-// protocol, and for TCP and UDP optionally some ports. An empty Proto
-// means every protocol; empty Ports means every port.
+// Contains reports whether port is in the range.
+func (p PortRange) Contains(port uint16) bool { return p.From <= port && port <= p.To }
+
+// Rule allows traffic to Net: every protocol when Proto is empty, else only
+// Proto (TCP, UDP or ICMP); for TCP and UDP only to Ports when there are
+// any (sorted, merged, none overlapping or adjacent). Rules made by
+// ParseRule are canonical: Net is masked and not IPv4-mapped.
 type Rule struct {
 	Net   netip.Prefix
 	Proto string
 	Ports []PortRange
 }
 
-// ParseRule parses DEST[:PROTO[/PORTS]] (10.1.0.0/16:tcp/22,443,
-// 10.1.5.3:udp/53, [2001:db8::1]:tcp/443, 2001:db8::/32) into its
-// canonical Rule. The error names the part that is wrong. A rule that
-// allows everything (prefix length 0) parses; callers refuse it unless
-// told otherwise (see AllowsEverything).
+// ParseRule parses DEST[:PROTO[/PORTS]] (see the package comment) into its
+// canonical form. The error names the part that is wrong and wraps
+// account.ErrInvalid.
 func ParseRule(s string) (Rule, error) {
-	in := strings.TrimSpace(s)
-	if in == "" {
-		return Rule{}, fmt.Errorf("%w: empty rule: write DEST[:PROTO[/PORTS]], such as 10.1.0.0/16:tcp/22,443", ErrInvalid)
-	}
-	dest, rest, err := splitDest(in)
+	dest, rest, hasProto, err := splitDest(s)
 	if err != nil {
-		return Rule{}, fmt.Errorf("%w: rule %q: %s", ErrInvalid, s, err)
+		return Rule{}, err
 	}
-	net, err := parseDest(dest)
+	net, err := parseDest(s, dest)
 	if err != nil {
-		return Rule{}, fmt.Errorf("%w: rule %q: %s", ErrInvalid, s, err)
+		return Rule{}, err
 	}
 	r := Rule{Net: net}
-	if rest == "" {
+	if !hasProto {
 		return r, nil
 	}
 	proto, ports, hasPorts := strings.Cut(rest, "/")
@@ -72,117 +65,126 @@ func ParseRule(s string) (Rule, error) {
 	case TCP, UDP:
 	case ICMP:
 		if hasPorts {
-			return Rule{}, fmt.Errorf("%w: rule %q: icmp takes no ports", ErrInvalid, s)
+			return Rule{}, invalid(s, "icmp takes no ports")
 		}
+	case "":
+		return Rule{}, invalid(s, "empty protocol after ':' (want tcp, udp or icmp)")
 	default:
-		return Rule{}, fmt.Errorf("%w: rule %q: protocol %q: use tcp, udp or icmp", ErrInvalid, s, proto)
+		return Rule{}, invalid(s, fmt.Sprintf("unknown protocol %q (want tcp, udp or icmp)", proto))
 	}
 	if hasPorts {
-		if r.Ports, err = parsePorts(ports); err != nil {
-			return Rule{}, fmt.Errorf("%w: rule %q: %s", ErrInvalid, s, err)
+		if r.Ports, err = parsePorts(s, ports); err != nil {
+			return Rule{}, err
 		}
 	}
 	return r, nil
 }
 
-// splitDest cuts the destination from the ":PROTO/PORTS" part. An IPv6
-// destination with a protocol must be bracketed.
-func splitDest(s string) (dest, rest string, err error) {
+// splitDest cuts s into the destination and what follows its ':'.
+func splitDest(s string) (dest, rest string, hasProto bool, err error) {
+	if s == "" {
+		return "", "", false, fmt.Errorf("%w: empty rule (want DEST[:PROTO[/PORTS]])", account.ErrInvalid)
+	}
 	if strings.HasPrefix(s, "[") {
-		end := strings.Index(s, "]")
+		end := strings.IndexByte(s, ']')
 		if end < 0 {
-			return "", "", fmt.Errorf("missing ']' after the IPv6 destination")
+			return "", "", false, invalid(s, "'[' without ']'")
 		}
 		dest, rest = s[1:end], s[end+1:]
-		if rest != "" && !strings.HasPrefix(rest, ":") {
-			return "", "", fmt.Errorf("expected ':PROTO' after ']', got %q", rest)
+		if rest == "" {
+			return dest, "", false, nil
 		}
-		if rest == ":" {
-			return "", "", fmt.Errorf("missing protocol after ':'")
+		if rest[0] != ':' {
+			return "", "", false, invalid(s, fmt.Sprintf("unexpected %q after ']' (want :PROTO)", rest))
 		}
-		return dest, strings.TrimPrefix(rest, ":"), nil
+		return dest, rest[1:], true, nil
 	}
-	if strings.Count(s, ":") > 1 { // a bare IPv6 destination, no protocol
-		return s, "", nil
+	if strings.Count(s, ":") > 1 {
+		// An IPv6 destination without brackets takes no protocol.
+		return s, "", false, nil
 	}
-	dest, rest, found := strings.Cut(s, ":")
-	if found && rest == "" {
-		return "", "", fmt.Errorf("missing protocol after ':'")
-	}
-	return dest, rest, nil
+	dest, rest, hasProto = strings.Cut(s, ":")
+	return dest, rest, hasProto, nil
 }
 
-// parseDest parses an address or a CIDR into a masked prefix.
-func parseDest(s string) (netip.Prefix, error) {
-	if strings.Contains(s, "/") {
-		p, err := netip.ParsePrefix(s)
+// parseDest parses an address or CIDR and returns it masked.
+func parseDest(s, dest string) (netip.Prefix, error) {
+	var p netip.Prefix
+	if strings.Contains(dest, "/") {
+		pp, err := netip.ParsePrefix(dest)
 		if err != nil {
-			return netip.Prefix{}, fmt.Errorf("destination %q is not a CIDR such as 10.1.0.0/16 (an IPv6 one with a protocol goes in brackets)", s)
+			return p, invalid(s, fmt.Sprintf("destination %q is not an address or CIDR (an IPv6 one with a protocol goes in brackets: [2001:db8::1]:tcp/443)", dest))
 		}
-		if p.Addr().Is4In6() {
-			return netip.Prefix{}, fmt.Errorf("destination %q: write an IPv4-mapped network as IPv4", s)
+		p = pp
+	} else {
+		a, err := netip.ParseAddr(dest)
+		if err != nil {
+			return p, invalid(s, fmt.Sprintf("destination %q is not an address or CIDR (an IPv6 one with a protocol goes in brackets: [2001:db8::1]:tcp/443)", dest))
 		}
-		return p.Masked(), nil
+		if a.Zone() != "" {
+			return p, invalid(s, fmt.Sprintf("destination %q has a zone", dest))
+		}
+		p = netip.PrefixFrom(a, a.BitLen())
 	}
-	a, err := netip.ParseAddr(s)
-	if err != nil || a.Zone() != "" {
-		return netip.Prefix{}, fmt.Errorf("destination %q is not an IP address or CIDR (an IPv6 one with a protocol goes in brackets)", s)
+	if p.Addr().Is4In6() {
+		return p, invalid(s, fmt.Sprintf("destination %q is IPv4-mapped; write it as IPv4", dest))
 	}
-	a = a.Unmap()
-	return netip.PrefixFrom(a, a.BitLen()), nil
+	return p.Masked(), nil
 }
 
-// parsePorts parses "22,443,8000-8100" into sorted, merged ranges.
-func parsePorts(s string) ([]PortRange, error) {
-	if s == "" {
-		return nil, fmt.Errorf("missing ports after '/': write 22 or 22,443 or 8000-8100")
+// parsePorts parses a comma list of ports and ranges, sorted and merged.
+func parsePorts(s, list string) ([]PortRange, error) {
+	if list == "" {
+		return nil, invalid(s, "empty port list after '/'")
 	}
 	var out []PortRange
-	for _, part := range strings.Split(s, ",") {
-		lo, hi, isRange := strings.Cut(part, "-")
-		from, err := parsePort(lo)
+	for _, f := range strings.Split(list, ",") {
+		lo, hi, isRange := strings.Cut(f, "-")
+		from, err := parsePort(s, lo)
 		if err != nil {
 			return nil, err
 		}
 		to := from
 		if isRange {
-			if to, err = parsePort(hi); err != nil {
+			if to, err = parsePort(s, hi); err != nil {
 				return nil, err
 			}
 			if to < from {
-				return nil, fmt.Errorf("port range %q runs backwards", part)
+				return nil, invalid(s, fmt.Sprintf("port range %q runs backwards", f))
 			}
 		}
-		out = append(out, PortRange{From: from, To: to})
+		out = append(out, PortRange{from, to})
 	}
 	return mergePorts(out), nil
 }
 
-func parsePort(s string) (uint16, error) {
-	n, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil || n < 1 || n > 65535 {
-		return 0, fmt.Errorf("port %q: use a number from 1 to 65535", s)
+func parsePort(s, p string) (uint16, error) {
+	n, err := strconv.ParseUint(p, 10, 16)
+	if err != nil || n == 0 {
+		return 0, invalid(s, fmt.Sprintf("port %q is not a number from 1 to 65535", p))
 	}
 	return uint16(n), nil
 }
 
-// mergePorts sorts ranges and merges those that overlap or touch.
-func mergePorts(rs []PortRange) []PortRange {
-	sort.Slice(rs, func(i, j int) bool { return rs[i].From < rs[j].From })
-	out := rs[:0]
-	for _, r := range rs {
-		if n := len(out); n > 0 && int(r.From) <= int(out[n-1].To)+1 {
-			if r.To > out[n-1].To {
-				out[n-1].To = r.To
-			}
+// mergePorts sorts ranges and merges overlapping and adjacent ones.
+func mergePorts(in []PortRange) []PortRange {
+	slices.SortFunc(in, func(a, b PortRange) int { return int(a.From) - int(b.From) })
+	out := in[:0]
+	for _, p := range in {
+		if n := len(out); n > 0 && int(p.From) <= int(out[n-1].To)+1 {
+			out[n-1].To = max(out[n-1].To, p.To)
 			continue
 		}
-		out = append(out, r)
+		out = append(out, p)
 	}
 	return out
 }
 
-// String returns the rule's canonical form, which ParseRule reads back.
+func invalid(s, why string) error {
+	return fmt.Errorf("%w: rule %q: %s", account.ErrInvalid, s, why)
+}
+
+// String prints the canonical form; ParseRule(r.String()) gives r back.
 func (r Rule) String() string {
 	var b strings.Builder
 	dest := r.Net.String()
@@ -209,14 +211,12 @@ func (r Rule) String() string {
 }
 
 // AllowsEverything reports whether the rule's destination is a whole
-// address family (0.0.0.0/0 or ::/0), which callers refuse unless the
-// admin insists.
-func (r Rule) AllowsEverything() bool {
-	return r.Net.IsValid() && r.Net.Bits() == 0
-}
+// address family (prefix length 0: 0.0.0.0/0 or ::/0).
+func (r Rule) AllowsEverything() bool { return r.Net.IsValid() && r.Net.Bits() == 0 }
 
-// Matches reports whether a packet to addr with proto (tcp, udp, icmp or
-// icmpv6) and port (ignored for icmp) is allowed by the rule.
+// Matches reports whether the rule allows a packet to addr with proto
+// ("tcp", "udp", "icmp"; "icmpv6" is taken as "icmp") and port (ignored
+// for icmp, and for a rule without ports).
 func (r Rule) Matches(addr netip.Addr, proto string, port uint16) bool {
 	if !r.Net.Contains(addr.Unmap()) {
 		return false
@@ -228,14 +228,14 @@ func (r Rule) Matches(addr netip.Addr, proto string, port uint16) bool {
 	if r.Proto == "" {
 		return true
 	}
-	if r.Proto != proto {
+	if proto != r.Proto {
 		return false
 	}
-	if len(r.Ports) == 0 || proto == ICMP {
+	if len(r.Ports) == 0 {
 		return true
 	}
 	for _, p := range r.Ports {
-		if port >= p.From && port <= p.To {
+		if p.Contains(port) {
 			return true
 		}
 	}

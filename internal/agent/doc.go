@@ -25,4 +25,60 @@
 // Logins never depend on the agent or the control plane being up.
 //
 // An agent holds no CA key and can read only its own server's state.
+//
+// # Joining (join.go)
+//
+// Join makes a P-256 key on the host and posts a certificate request with
+// the join token's secret. The token also carries the SHA-256 of the CA
+// certificate: the TLS handshake is accepted only if the listener's chain
+// holds a certificate with that fingerprint and the leaf verifies against
+// it alone for the URL's host, so a listener of another CA never sees the
+// secret. The state folder (0700) then holds agent.key (0600), agent.crt,
+// ca.crt (from then on the only root trusted) and agent.json; nothing is
+// written unless a certificate was issued.
+//
+// # Applying a state (state.go, apply.go)
+//
+// A state is checked whole before anything is written (Validate): it is
+// for this server, its files are plain names from AllowedFiles with a
+// mode of 0600, 0644 or 0755, its serials and users parse. A malformed
+// state is rejected, counted and reported, and the previous one stays.
+// Apply writes every changed file to a temporary file beside it and
+// fsyncs it; only when all are written are they renamed and the folder
+// fsynced, so a full disk leaves every old file in place. The new
+// crl.pem's mtime is set, before its rename, past the old one's second.
+// A change of a RestartFiles file runs --restart-command (sh -c, with a
+// timeout, output logged); crl.pem never restarts OpenVPN. The applied
+// state is saved as state.json (0600: it holds server.key).
+//
+// # Sessions (sessions.go)
+//
+// OpenVPN's `status 3` carries no certificate serial, so the generated
+// server.conf runs vpnkeys-session.sh on client-connect and
+// client-disconnect: it records "SERIAL CN" in RUNDIR/NAME.sessions/IP,PORT,
+// where RUNDIR/NAME.sock is the management socket. The agent creates
+// RUNDIR (0755) and the session folder (0700, owned by server.conf's
+// user and group, as the hook runs after OpenVPN dropped privileges),
+// reads the status, maps each session to its serial by its real address
+// (a file naming another common name is stale and ignored), and ends with
+// `client-kill CID "HALT,..."`: a session whose serial is in Revoked
+// (compared as numbers: OpenVPN writes "0a:1b", the store "0A1B"), a
+// session of unknown serial whose user is in Refused, and a session of a
+// user named by an End entry that began at or before its Before. A
+// renewed certificate's session keeps running while the old one ends.
+//
+// # Running (run.go, report.go, metrics.go)
+//
+// Run applies state.json, sweeps the sessions, then long-polls; a state
+// whose Hash equals the applied one is not re-applied. The control plane
+// being unreachable or failing means a retry after a backoff with jitter
+// (0.5 s doubling to 30 s); meanwhile the sessions are swept every few
+// seconds against the last state, so a session the CRL should have
+// stopped ends even without a new version. A report (agentwire.Report:
+// version, CRL, file hashes, sessions, kills, errors) goes out after each
+// apply and every report interval, from a goroutine of its own so an
+// absent control plane never delays a sweep. A CRL within 3 days of its
+// nextUpdate is logged, reported and exported
+// (vpnkeys_agent_crl_next_update_timestamp_seconds) with the other
+// metrics on --metrics-listen.
 package agent

@@ -14,6 +14,8 @@ const (
 	ChangeCRL    = "crl"         // a CRL was signed; subject is its number
 	ChangeRevoke = "user.revoke" // a user's certificates were revoked
 	ChangeServer = "server"      // a server was added, changed, removed or got a certificate
+	// ChangeDisconnect asks every agent to end a user's sessions (not revoked).
+	ChangeDisconnect = "user.disconnect"
 )
 
 // Kinds of change of access control (issue 13).

@@ -82,7 +82,8 @@ func (a *Authority) SetServer(ctx context.Context, c ServerChange) (ServerView, 
 // RemoveServer unregisters a server: profiles issued afterwards no longer
 // list it, its certificate is revoked (cessation of operation, so its key
 // can no longer pose as a VPN server) and the CRL re-signed, and vpnkeys
-// stops refreshing crl.pem in the folders its files went to. The files in
+// stops refreshing crl.pem in the folders its files went to; its agent's
+// certificate is revoked too and its unused join tokens deleted. The files in
 // those folders are left alone (they are the running OpenVPN's); the
 // folders are returned so the caller can name them.
 func (a *Authority) RemoveServer(ctx context.Context, name string) ([]ServerFolder, error) {
@@ -121,6 +122,10 @@ func (a *Authority) RemoveServer(ctx context.Context, name string) ([]ServerFold
 		if _, err := q.DeleteServerAddresses(ctx, name); err != nil {
 			return err
 		}
+		agent, err := a.endAgent(ctx, q, name)
+		if err != nil {
+			return err
+		}
 		if err := q.DeleteServer(ctx, name); err != nil {
 			return err
 		}
@@ -128,7 +133,7 @@ func (a *Authority) RemoveServer(ctx context.Context, name string) ([]ServerFold
 		for i, o := range outs {
 			dirs[i] = o.Host + ":" + o.Dir
 		}
-		if err := a.audit(ctx, q, "server.remove", name, map[string]any{"folders": dirs}); err != nil {
+		if err := a.audit(ctx, q, "server.remove", name, map[string]any{"folders": dirs, "agent": agent}); err != nil {
 			return err
 		}
 		if err := a.recordChange(ctx, q, ChangeServer, name, map[string]any{"op": "remove"}); err != nil {

@@ -3,7 +3,8 @@ package cli
 import "github.com/spf13/cobra"
 
 // addCommands adds the commands that live in files of their own (settings,
-// remove, server set|remove, admin list) to the tree rootCommand built.
+// remove, sessions, disconnect, server set|remove, admin list) to the tree
+// rootCommand built.
 func (app *app) addCommands(root *cobra.Command) {
 	child := func(name string) *cobra.Command {
 		for _, c := range root.Commands() {
@@ -16,6 +17,8 @@ func (app *app) addCommands(root *cobra.Command) {
 	child("server").AddCommand(app.serverSetCommand(), app.serverRemoveCommand())
 	child("admin").AddCommand(app.adminListCommand())
 	root.AddCommand(app.removeCommand())
+	root.AddCommand(app.sessionsCommand(), app.disconnectCommand())
+	root.AddCommand(app.agentCommand()) // agent.go: join and run, on the OpenVPN host
 	app.publicURLFlag(root)
 	setup := root.PersistentPreRunE
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {

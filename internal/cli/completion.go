@@ -15,8 +15,8 @@ import (
 // userArgs and serverArgs name the commands whose arguments are user or
 // server names, by command path.
 var (
-	userArgs   = []string{"vpnkeys add", "vpnkeys show", "vpnkeys revoke", "vpnkeys renew", "vpnkeys send", "vpnkeys link"}
-	serverArgs = []string{"vpnkeys server files"}
+	userArgs   = []string{"vpnkeys add", "vpnkeys show", "vpnkeys revoke", "vpnkeys renew", "vpnkeys send", "vpnkeys link", "vpnkeys disconnect"}
+	serverArgs = []string{"vpnkeys server files", "vpnkeys server enroll"}
 )
 
 // addCompletions teaches cobra's completion command (bash, zsh, fish)

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vpnkeys/vpnkeys/internal/authority"
+	"github.com/vpnkeys/vpnkeys/internal/config"
 	"github.com/vpnkeys/vpnkeys/internal/mail"
 	"github.com/vpnkeys/vpnkeys/internal/web"
 )
@@ -20,6 +22,7 @@ type serveFlags struct {
 	listen, publicURL, cert, key string
 	self, insecureHTTP           bool
 	crlSync                      time.Duration
+	agent                        agentFlags
 }
 
 func (app *app) serveCommand() *cobra.Command {
@@ -34,10 +37,16 @@ CA passphrase once at start (or reads it from --passphrase-file or
 It serves TLS with --tls-cert/--tls-key, or with --tls-self (a certificate for
 the listen host issued from the CA at start). Plain HTTP is allowed on a loopback
 address only, unless --insecure-http. SIGTERM or Ctrl-C stops it gracefully:
-requests in flight finish.`,
+requests in flight finish.
+
+With --agent-listen it also serves the vpnkeys agents beside the OpenVPN
+servers, on a TLS listener of its own (a certificate from the CA for
+--agent-host names, renewed while serving) that admits each agent only to
+its own server's state: see vpnkeys server enroll.`,
 		Example: `  vpnkeys serve --listen 127.0.0.1:8080
   vpnkeys --config /etc/vpnkeys/vpnkeys.toml serve
-  vpnkeys serve --listen 0.0.0.0:8443 --tls-self --public-url https://vpn.example.com:8443`,
+  vpnkeys serve --listen 0.0.0.0:8443 --tls-self --public-url https://vpn.example.com:8443
+  vpnkeys serve --listen 127.0.0.1:8080 --agent-listen 0.0.0.0:8444 --agent-host control.example.com`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error { return app.serve(cmd, f) },
 	}
@@ -49,36 +58,17 @@ requests in flight finish.`,
 	fl.StringVar(&f.key, "tls-key", "", "TLS key (PEM)")
 	fl.BoolVar(&f.self, "tls-self", false, "serve TLS with a certificate issued from the CA at start")
 	fl.BoolVar(&f.insecureHTTP, "insecure-http", false, "allow plain HTTP on a non-loopback address")
+	f.agent.register(fl)
 	return cmd
 }
 
 func (app *app) serve(cmd *cobra.Command, f serveFlags) error {
 	c := app.cfg
-	set := func(flag string, dst *string, v string) {
-		if v != "" && !cmd.Flags().Changed(flag) {
-			*dst = v
-		}
-	}
-	set("listen", &f.listen, c.Listen)
-	set("public-url", &f.publicURL, c.PublicURL)
-	set("tls-cert", &f.cert, c.TLS.Cert)
-	set("tls-key", &f.key, c.TLS.Key)
-	f.self = f.self || c.TLS.Self
-	f.insecureHTTP = f.insecureHTTP || c.InsecureHTTP
-	host, _, err := net.SplitHostPort(f.listen)
+	host, err := f.resolve(cmd, c)
 	if err != nil {
-		return usagef("--listen %q: want HOST:PORT", f.listen)
-	}
-	if f.crlSync <= 0 {
-		return usagef("--crl-sync %s: want a positive duration", f.crlSync)
+		return err
 	}
 	useTLS := f.cert != "" || f.self
-	if (f.cert == "") != (f.key == "") {
-		return usagef("--tls-cert and --tls-key go together")
-	}
-	if ip := net.ParseIP(host); !useTLS && !f.insecureHTTP && host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return usagef("plain HTTP on %s: give --tls-cert/--tls-key or --tls-self, or --insecure-http", f.listen)
-	}
 	app.log = slog.New(slog.NewTextHandler(app.stdio.Err, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	metrics := web.NewMetrics(nil)
 	app.observe = metrics.Observe
@@ -116,8 +106,9 @@ func (app *app) serve(cmd *cobra.Command, f serveFlags) error {
 		}
 		mailer = s
 	}
+	ws := web.New(web.Options{Authority: a, Mailer: mailer, Logger: app.log, Metrics: metrics})
 	srv := &http.Server{
-		Handler:           web.New(web.Options{Authority: a, Mailer: mailer, Logger: app.log, Metrics: metrics}).Handler(),
+		Handler:           ws.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -131,10 +122,50 @@ func (app *app) serve(cmd *cobra.Command, f serveFlags) error {
 		}
 		run = func() error { return srv.Serve(tls.NewListener(ln, srv.TLSConfig)) }
 	}
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	waitAgents, err := app.startAgents(ctx, stop, a, ws, f.agent, f.publicURL)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(app.stdio.Out, "vpnkeys serving on %s://%s (links: %s/l/...)\n", scheme, ln.Addr(), f.publicURL)
 	err = web.Serve(ctx, srv, run, 15*time.Second)
+	stop()
+	err = errors.Join(err, waitAgents())
 	fmt.Fprintln(app.stdio.Out, "vpnkeys stopped")
 	return err
+}
+
+// resolve applies the config file under the flags and refuses a bad
+// combination before anything is opened; it returns the listen host.
+func (f *serveFlags) resolve(cmd *cobra.Command, c config.Config) (string, error) {
+	set := func(flag string, dst *string, v string) {
+		if v != "" && !cmd.Flags().Changed(flag) {
+			*dst = v
+		}
+	}
+	set("listen", &f.listen, c.Listen)
+	set("public-url", &f.publicURL, c.PublicURL)
+	set("tls-cert", &f.cert, c.TLS.Cert)
+	set("tls-key", &f.key, c.TLS.Key)
+	set("agent-listen", &f.agent.listen, c.AgentListen)
+	f.self = f.self || c.TLS.Self
+	f.insecureHTTP = f.insecureHTTP || c.InsecureHTTP
+	host, _, err := net.SplitHostPort(f.listen)
+	if err != nil {
+		return "", usagef("--listen %q: want HOST:PORT", f.listen)
+	}
+	if f.crlSync <= 0 {
+		return "", usagef("--crl-sync %s: want a positive duration", f.crlSync)
+	}
+	useTLS := f.cert != "" || f.self
+	if (f.cert == "") != (f.key == "") {
+		return "", usagef("--tls-cert and --tls-key go together")
+	}
+	if ip := net.ParseIP(host); !useTLS && !f.insecureHTTP && host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return "", usagef("plain HTTP on %s: give --tls-cert/--tls-key or --tls-self, or --insecure-http", f.listen)
+	}
+	return host, f.agent.check()
 }
 
 // serveTLS is serve's TLS configuration: a certificate from the files

@@ -15,7 +15,8 @@ func (app *app) serverCommand() *cobra.Command {
 		Use:   "server",
 		Short: "Register OpenVPN servers and write their files",
 	}
-	cmd.AddCommand(app.serverAddCommand(), app.serverFilesCommand(), app.serverListCommand())
+	cmd.AddCommand(app.serverAddCommand(), app.serverFilesCommand(), app.serverListCommand(), app.serverEnrollCommand())
+	cmd.AddCommand(app.serverStatusCommand())
 	return cmd
 }
 

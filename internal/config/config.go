@@ -21,6 +21,7 @@ import (
 // Config is the whole file.
 type Config struct {
 	Listen       string      `toml:"listen"`
+	AgentListen  string      `toml:"agent_listen"`
 	PublicURL    string      `toml:"public_url"`
 	Data         string      `toml:"data"`
 	DB           string      `toml:"db"`
@@ -96,6 +97,11 @@ func (c *Config) Validate() error {
 	if c.Listen != "" {
 		if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 			return fmt.Errorf("listen %q: want HOST:PORT", c.Listen)
+		}
+	}
+	if c.AgentListen != "" {
+		if _, _, err := net.SplitHostPort(c.AgentListen); err != nil {
+			return fmt.Errorf("agent_listen %q: want HOST:PORT", c.AgentListen)
 		}
 	}
 	if c.PublicURL != "" {

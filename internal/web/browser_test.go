@@ -29,8 +29,8 @@ func testOut(t *testing.T) string {
 
 // TestBrowser drives Debian's Chromium through the admin pages as a person
 // would: sign in, add a user, upload a 50-row roster with 3 bad rows and see
-// them reported, revoke a user after confirming, download a bundle. Each
-// step saves a screenshot.
+// them reported, revoke a user after confirming, download a bundle, see
+// who is connected and disconnect them. Each step saves a screenshot.
 func TestBrowser(t *testing.T) {
 	bin := testenv.LookPath(t, "/usr/bin/chromium", "chromium", "chromium-browser")
 	e := uiEnv(t)
@@ -183,5 +183,6 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(`//td[. = "user.revoke"]`),
 		shot("09-audit"),
 	)
+	browseSessions(t, e, step, shot)
 	t.Logf("screenshots in %s", out)
 }

@@ -44,7 +44,7 @@ func NewMetrics(a *authority.Authority) *Metrics {
 // Watch adds the gauges read from a's database at scrape time. Metrics are
 // made before the authority that reports to them, so this comes after.
 func (m *Metrics) Watch(a *authority.Authority) {
-	m.reg.MustRegister(&usersCollector{a: a})
+	m.reg.MustRegister(&usersCollector{a: a}, &agentsCollector{a: a})
 }
 
 // Observe is an authority.Options.Observe.

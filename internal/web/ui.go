@@ -96,6 +96,7 @@ func (s *Server) uiRoutes(mux *http.ServeMux) {
 		{"POST /ui/users/{user}/send", s.uiSend},
 		{"POST /ui/users/{user}/link", s.uiLink},
 		{"POST /ui/users/{user}/renew", s.uiRenew},
+		{"POST /ui/users/{user}/disconnect", s.uiDisconnect},
 		{"GET /ui/users/{user}/revoke", s.uiRevokeConfirm},
 		{"POST /ui/users/{user}/revoke", s.uiRevoke},
 		{"GET /ui/import", s.uiImportPage},
@@ -105,6 +106,7 @@ func (s *Server) uiRoutes(mux *http.ServeMux) {
 		{"POST /ui/servers/{server}/remove", s.uiRemoveServer},
 		{"POST /ui/users/{user}/remove", s.uiRemoveUser},
 		{"GET /ui/servers/{server}/files.tar.gz", s.handle(s.serverFiles)},
+		{"GET /ui/sessions", s.uiSessions},
 		{"GET /ui/crl", s.uiCRL},
 		{"GET /ui/audit", s.uiAudit},
 	} {

@@ -53,7 +53,7 @@ func (s *Server) uiServers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "servers", map[string]any{"Title": "Servers", "Admin": adminOf(r.Context()), "Servers": list,
-		"Flash": r.URL.Query().Get("flash")})
+		"Flash": r.URL.Query().Get("flash"), "Agents": s.agentRows(r.Context())})
 }
 
 func (s *Server) uiCRL(w http.ResponseWriter, r *http.Request) {

@@ -139,7 +139,7 @@ func (s *Server) uiUser(w http.ResponseWriter, r *http.Request) {
 	act, _ := s.auth.LinkActivity(r.Context(), []string{name})
 	s.render(w, r, http.StatusOK, "user", map[string]any{"Title": name, "Admin": adminOf(r.Context()), "Flash": r.URL.Query().Get("flash"),
 		"User": d, "Events": evs, "LinkSent": ago(act[name].LastSent), "LinkOpened": ago(act[name].LastOpened),
-		"AllGroups": s.joinable(r.Context(), d.Groups)})
+		"AllGroups": s.joinable(r.Context(), d.Groups), "Sessions": s.userSessions(r.Context(), name)})
 }
 
 func (s *Server) uiBundle(w http.ResponseWriter, r *http.Request) {

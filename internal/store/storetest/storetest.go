@@ -34,6 +34,8 @@ func Run(t *testing.T, open Opener) {
 		{"rollback", testRollback},
 		{"changes in version order", testChanges},
 		{"groups and addresses", func(t *testing.T, db *store.DB) { testGroups(t, db); testAddresses(t, open(t)) }},
+		{"agent status and session ends", testAgentStatus},
+		{"agent join tokens", testAgentJoins},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })

@@ -1,0 +1,196 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/vpnkeys/vpnkeys/internal/agentwire"
+	"github.com/vpnkeys/vpnkeys/internal/safefile"
+)
+
+// ErrRestart wraps a failed restart command: the files are in place.
+var ErrRestart = errors.New("restart command failed")
+
+// DefaultRestartTimeout bounds the restart command.
+const DefaultRestartTimeout = 2 * time.Minute
+
+// Applier writes states into an OpenVPN server's folder.
+type Applier struct {
+	Dir            string // the server's folder (--dir)
+	RestartCommand string // run with sh -c when a RestartFiles file changed; "" runs nothing
+	RestartTimeout time.Duration
+	Log            *slog.Logger
+	Now            func() time.Time // nil is time.Now
+}
+
+// Applied tells what an Apply changed.
+type Applied struct {
+	Changed   []string // files written
+	Restarted bool     // the restart command ran and succeeded
+}
+
+// Apply writes st's files into the folder as one change: each changed
+// file goes to a temporary file beside it and is fsynced first; only when
+// every one is written are they renamed into place and the folder
+// fsynced. A failure before the renames (a full disk) removes the
+// temporary files and leaves every old file in place. crl.pem's mtime
+// always moves forward (OpenVPN reloads it only when its size or mtime in
+// seconds changed). When a RestartFiles file changed, the restart command
+// runs; a new crl.pem never restarts OpenVPN. Validate st first.
+func (ap *Applier) Apply(ctx context.Context, st agentwire.State) (Applied, error) {
+	if err := safefile.MkdirAllMode(ap.Dir, 0o755); err != nil {
+		return Applied{}, err
+	}
+	var staged []stagedFile
+	cleanup := func() {
+		for _, s := range staged {
+			os.Remove(s.tmp)
+		}
+	}
+	for _, f := range st.Files {
+		s, changed, err := ap.stage(f)
+		if err != nil {
+			cleanup()
+			return Applied{}, err
+		}
+		if changed {
+			staged = append(staged, s)
+		}
+	}
+	var res Applied
+	for i, s := range staged {
+		if err := os.Rename(s.tmp, s.path); err != nil {
+			for _, rest := range staged[i:] {
+				os.Remove(rest.tmp)
+			}
+			return res, fmt.Errorf("moving %s into place: %w", s.name, err)
+		}
+		res.Changed = append(res.Changed, s.name)
+	}
+	if len(staged) > 0 {
+		if err := safefile.SyncDir(ap.Dir); err != nil {
+			return res, err
+		}
+	}
+	if ap.needsRestart(res.Changed) {
+		if err := ap.restart(ctx, res.Changed); err != nil {
+			return res, err
+		}
+		res.Restarted = true
+	}
+	return res, nil
+}
+
+// stagedFile is a file written to tmp, to be renamed to path.
+type stagedFile struct {
+	name, path, tmp string
+}
+
+// stage writes f to a temporary file in the folder unless the folder
+// holds it already with its mode.
+func (ap *Applier) stage(f agentwire.File) (stagedFile, bool, error) {
+	path := filepath.Join(ap.Dir, f.Name)
+	mode := os.FileMode(f.Mode)
+	old, statErr := os.Lstat(path)
+	if statErr == nil && old.Mode().IsRegular() && old.Mode().Perm() == mode {
+		if cur, err := os.ReadFile(path); err == nil && bytes.Equal(cur, f.Data) {
+			return stagedFile{}, false, nil
+		}
+	}
+	fh, err := os.CreateTemp(ap.Dir, "."+f.Name+".tmp-*")
+	if err != nil {
+		return stagedFile{}, false, fmt.Errorf("writing %s: %w", f.Name, err)
+	}
+	s := stagedFile{name: f.Name, path: path, tmp: fh.Name()}
+	err = writeSync(fh, f.Data, mode)
+	if err == nil && f.Name == "crl.pem" {
+		err = ap.moveMtime(s.tmp, old, statErr)
+	}
+	if err != nil {
+		os.Remove(s.tmp)
+		return stagedFile{}, false, fmt.Errorf("writing %s: %w", f.Name, err)
+	}
+	return s, true, nil
+}
+
+// writeSync writes, chmods, fsyncs and closes fh.
+func writeSync(fh *os.File, data []byte, mode os.FileMode) error {
+	_, err := fh.Write(data)
+	if err == nil {
+		err = fh.Chmod(mode)
+	}
+	if err == nil {
+		err = fh.Sync()
+	}
+	if cerr := fh.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// moveMtime gives the new crl.pem an mtime, in whole seconds, above the
+// old one's, so OpenVPN reloads it even when it has the same size and
+// lands within the same second (authority's writeCRL keeps the same rule).
+func (ap *Applier) moveMtime(tmp string, old os.FileInfo, statErr error) error {
+	now := time.Now()
+	if ap.Now != nil {
+		now = ap.Now()
+	}
+	if statErr == nil && now.Unix() <= old.ModTime().Unix() {
+		now = old.ModTime().Truncate(time.Second).Add(time.Second)
+	}
+	return os.Chtimes(tmp, now, now)
+}
+
+func (ap *Applier) needsRestart(changed []string) bool {
+	if ap.RestartCommand == "" {
+		return false
+	}
+	for _, n := range changed {
+		if slices.Contains(agentwire.RestartFiles, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// restart runs the restart command with sh -c (the operator's own
+// command line: it is never built from the state) and logs its output.
+func (ap *Applier) restart(ctx context.Context, changed []string) error {
+	timeout := ap.RestartTimeout
+	if timeout <= 0 {
+		timeout = DefaultRestartTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", ap.RestartCommand)
+	cmd.Dir = ap.Dir
+	cmd.WaitDelay = 5 * time.Second
+	out, err := cmd.CombinedOutput()
+	log := ap.logger().With("changed", strings.Join(changed, ","), "output", strings.TrimSpace(string(out)))
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		err = fmt.Errorf("timed out after %v", timeout)
+	}
+	if err != nil {
+		log.Error("restart command failed", "err", err)
+		return fmt.Errorf("%w: %w", ErrRestart, err)
+	}
+	log.Info("restart command ran")
+	return nil
+}
+
+func (ap *Applier) logger() *slog.Logger {
+	if ap.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return ap.Log
+}

@@ -1,0 +1,110 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/vpnkeys/vpnkeys/internal/agentwire"
+)
+
+// Client talks to the control plane as a joined agent: mutual TLS with
+// the agent's certificate, and the CA pinned at join as the only root.
+type Client struct {
+	id   Identity
+	base *url.URL
+	hc   *http.Client
+}
+
+// NewClient loads the identity Join left in stateDir.
+func NewClient(stateDir string) (*Client, error) {
+	l, err := load(stateDir)
+	if err != nil {
+		return nil, err
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(l.ca)
+	tc := &tls.Config{
+		MinVersion:   tls.VersionTLS12,
+		RootCAs:      roots,
+		ServerName:   hostOf(l.base),
+		Certificates: []tls.Certificate{l.cert},
+	}
+	tr := &http.Transport{TLSClientConfig: tc, ForceAttemptHTTP2: true, IdleConnTimeout: 2 * agentwire.MaxWait,
+		TLSHandshakeTimeout: 10 * time.Second, ResponseHeaderTimeout: agentwire.MaxWait + 30*time.Second}
+	return &Client{id: l.Identity, base: l.base, hc: &http.Client{Transport: tr, CheckRedirect: noRedirect}}, nil
+}
+
+// Identity is the server and control plane this agent belongs to.
+func (c *Client) Identity() Identity { return c.id }
+
+// Close drops idle connections.
+func (c *Client) Close() { c.hc.CloseIdleConnections() }
+
+// State long-polls the desired state: it returns the state and true when
+// the control plane has a version above since, or false when wait ran out
+// with nothing newer (304).
+func (c *Client) State(ctx context.Context, since int64, wait time.Duration) (agentwire.State, bool, error) {
+	q := url.Values{}
+	q.Set(agentwire.QuerySince, strconv.FormatInt(since, 10))
+	q.Set(agentwire.QueryWait, strconv.Itoa(int(wait/time.Second)))
+	ctx, cancel := context.WithTimeout(ctx, wait+30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base.String()+agentwire.StatePath(c.id.Server)+"?"+q.Encode(), nil)
+	if err != nil {
+		return agentwire.State{}, false, fmt.Errorf("asking for state: %w", err)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return agentwire.State{}, false, fmt.Errorf("asking for state: %w", err)
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusNotModified:
+		return agentwire.State{}, false, nil
+	case http.StatusOK:
+	default:
+		return agentwire.State{}, false, fmt.Errorf("asking for state: %w", answerError(resp))
+	}
+	var st agentwire.State
+	dec := json.NewDecoder(io.LimitReader(resp.Body, maxBody))
+	if err := dec.Decode(&st); err != nil {
+		// Not ErrMalformedState: the version is unknown, so the agent
+		// retries with backoff rather than skipping it.
+		return agentwire.State{}, false, fmt.Errorf("reading state: %w", err)
+	}
+	return st, true, nil
+}
+
+// Report posts what the agent applied and who is connected.
+func (c *Client) Report(ctx context.Context, r agentwire.Report) error {
+	body, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("encoding report: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base.String()+agentwire.ReportPath(c.id.Server), bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("reporting: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("reporting: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("reporting: %w", answerError(resp))
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	return nil
+}

@@ -1,0 +1,58 @@
+package web
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vpnkeys/vpnkeys/internal/authority"
+)
+
+// Per server, what its agent last reported, read from the database at
+// scrape time (authority.AgentStatus), so every serve instance reports the
+// same numbers. A server whose agent never reported has none of these.
+var (
+	agentLastSeenDesc = prometheus.NewDesc("vpnkeys_agent_last_seen_timestamp_seconds",
+		"When the server's agent last reported (unix time).", []string{"server"}, nil)
+	agentVersionDesc = prometheus.NewDesc("vpnkeys_agent_applied_version",
+		"The change version the server's agent last applied.", []string{"server"}, nil)
+	agentLagDesc = prometheus.NewDesc("vpnkeys_agent_lag_versions",
+		"How many change versions the server's agent is behind the newest.", []string{"server"}, nil)
+	agentSessionsDesc = prometheus.NewDesc("vpnkeys_agent_sessions",
+		"Live sessions the server's agent last reported.", []string{"server"}, nil)
+	agentCRLNextDesc = prometheus.NewDesc("vpnkeys_agent_crl_next_update_timestamp_seconds",
+		"nextUpdate of the CRL the server's agent holds (unix time); OpenVPN refuses everyone after it.", []string{"server"}, nil)
+)
+
+type agentsCollector struct{ a *authority.Authority }
+
+func (c *agentsCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{agentLastSeenDesc, agentVersionDesc, agentLagDesc, agentSessionsDesc, agentCRLNextDesc} {
+		ch <- d
+	}
+}
+
+func (c *agentsCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	list, err := c.a.AgentStatus(ctx)
+	if err != nil {
+		return
+	}
+	gauge := func(d *prometheus.Desc, v float64, server string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, server)
+	}
+	for _, v := range list {
+		if !v.Seen() {
+			continue
+		}
+		gauge(agentLastSeenDesc, float64(v.LastSeen.Unix()), v.Server)
+		gauge(agentVersionDesc, float64(v.Version), v.Server)
+		gauge(agentLagDesc, float64(v.Lag), v.Server)
+		gauge(agentSessionsDesc, float64(v.Sessions), v.Server)
+		if !v.CRLNextUpdate.IsZero() {
+			gauge(agentCRLNextDesc, float64(v.CRLNextUpdate.Unix()), v.Server)
+		}
+	}
+}
