@@ -29,6 +29,7 @@ func (app *app) addCommands(root *cobra.Command) {
 	}
 	root.AddCommand(app.settingsCommand())
 	root.AddCommand(app.groupCommand(), app.accessCommand())
+	root.AddCommand(app.firewallCommand())
 	// Made now rather than by Execute, so that guardParents covers it too.
 	root.InitDefaultCompletionCmd()
 }
