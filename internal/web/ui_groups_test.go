@@ -40,6 +40,8 @@ func TestUIGroups(t *testing.T) {
 		{"ok/join from user page", "/ui/users/bob/groups", url.Values{"group": {"developers"}}, 303, ""},
 		{"ok/take bob out", "/ui/groups/developers/members/bob/remove", url.Values{"from": {"user"}}, 303, ""},
 		{"fail/remove unconfirmed", "/ui/groups/developers/remove", url.Values{"confirm": {"ops"}}, 400, "confirm"},
+		{"ok/new user in the group", "/ui/users", url.Values{"name": {"carol"}, "group": {"developers"}}, 303, ""},
+		{"fail/new user in no such group", "/ui/users", url.Values{"name": {"dave"}, "group": {"ghosts"}}, 404, "ghosts"},
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
@@ -65,6 +67,12 @@ func TestUIGroups(t *testing.T) {
 	}
 	if _, body := get(t, c, u+"/ui/users/alice"); !strings.Contains(body, `href="/ui/groups/developers"`) || !strings.Contains(body, "10.8.0.2") {
 		t.Errorf("user page lacks the group or the address:\n%s", body)
+	}
+	if _, body := get(t, c, u+"/ui/users/new"); !strings.Contains(body, `name="group" value="developers"`) {
+		t.Errorf("new user form lacks the developers box:\n%s", body)
+	}
+	if g, _ := e.a.Group(ctx, "developers"); !slices.Equal(g.Members, []string{"alice", "carol"}) {
+		t.Errorf("members: got %v, want alice and carol", g.Members)
 	}
 	if _, body := get(t, c, u+"/ui/groups"); !strings.Contains(body, `href="/ui/groups/developers"`) {
 		t.Errorf("groups page lacks developers:\n%s", body)

@@ -97,13 +97,13 @@ func (s *Server) uiUsers(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) uiNewUser(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "new", map[string]any{"Title": "Add a user", "Admin": adminOf(r.Context()),
-		"OSes": []account.OS{account.Windows, account.MacOS, account.Linux}, "Langs": account.Langs})
+		"OSes": []account.OS{account.Windows, account.MacOS, account.Linux}, "Langs": account.Langs, "Groups": s.joinable(r.Context(), nil)})
 }
 
 func (s *Server) uiCreateUser(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	req := authority.UserRequest{Name: r.FormValue("name"), Email: r.FormValue("email"), FullName: r.FormValue("full_name"),
-		OS: r.FormValue("os"), Lang: r.FormValue("lang")}
+		OS: r.FormValue("os"), Lang: r.FormValue("lang"), Groups: r.Form["group"]}
 	res, err := s.auth.AddUsers(r.Context(), []authority.UserRequest{req}, authority.AddOptions{})
 	if err != nil {
 		s.uiFail(w, r, "Adding the user failed", err, "/ui/users/new")
