@@ -2,7 +2,7 @@ package store
 
 import (
 	"context"
-	"errors"
+	"fmt"
 )
 
 // SessionEnd is a request to end a user's sessions that began at or
@@ -19,5 +19,19 @@ type SessionEnd struct {
 // SessionEnds lists the requests created after createdAfter (unix
 // seconds), oldest first.
 func (q *Queries) SessionEnds(ctx context.Context, createdAfter int64) ([]SessionEnd, error) {
-	return nil, errors.New("SessionEnds: not built yet")
+	rows, err := q.q.QueryContext(ctx, `SELECT id, username, before_at, reason, created_at FROM session_ends
+		WHERE created_at > $1 ORDER BY id`, createdAfter)
+	if err != nil {
+		return nil, fmt.Errorf("listing session ends: %w", err)
+	}
+	defer rows.Close()
+	var out []SessionEnd
+	for rows.Next() {
+		var e SessionEnd
+		if err := rows.Scan(&e.ID, &e.User, &e.Before, &e.Reason, &e.CreatedAt); err != nil {
+			return nil, fmt.Errorf("listing session ends: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
 }
