@@ -14,6 +14,9 @@ const (
 	ChangeCRL    = "crl"         // a CRL was signed; subject is its number
 	ChangeRevoke = "user.revoke" // a user's certificates were revoked
 	ChangeServer = "server"      // a server was added, changed, removed or got a certificate
+	// ChangeReinstate: a revoked user got a certificate again, so agents
+	// must stop refusing them (agentwire.State.Refused).
+	ChangeReinstate = "user.reinstate"
 )
 
 // ChangeView is one entry of the outbox: a change agents must learn of,
@@ -36,8 +39,12 @@ func (a *Authority) recordChange(ctx context.Context, q *store.Queries, kind, su
 		b, _ := json.Marshal(detail)
 		d = string(b)
 	}
-	_, err := q.RecordChange(ctx, store.Change{At: a.now().Unix(), Kind: kind, Subject: subject, Detail: d})
-	return err
+	v, err := q.RecordChange(ctx, store.Change{At: a.now().Unix(), Kind: kind, Subject: subject, Detail: d})
+	if err != nil {
+		return err
+	}
+	a.hub.mark(q, v) // published when the transaction commits (tx.go)
+	return nil
 }
 
 // Changes returns the newest version and the changes after since (at most
