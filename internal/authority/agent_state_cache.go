@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vpnkeys/vpnkeys/internal/agentwire"
@@ -29,6 +30,7 @@ type stateCache struct {
 	mu      sync.Mutex
 	shared  *stateBuild[sharedState]
 	servers map[string]*stateBuild[agentwire.State]
+	builds  atomic.Int64 // server states built, for tests and benchmarks
 }
 
 // stateBuild is one computation at one version, shared by every caller that
@@ -106,6 +108,7 @@ func (a *Authority) agentState(ctx context.Context, server string) (agentwire.St
 				c.servers[server] = b
 			}
 		}, v, func(ctx context.Context) (agentwire.State, error) {
+			c.builds.Add(1)
 			sh, err := once(ctx, &c.mu, func() *stateBuild[sharedState] { return c.shared },
 				func(b *stateBuild[sharedState]) { c.shared = b }, v, a.sharedState)
 			if err != nil {

@@ -38,9 +38,10 @@ type hub struct {
 	changed chan struct{} // closed, and replaced, when version grows
 	pending map[*store.Queries]int64
 
-	users    int         // waiters and WatchChanges calls holding the watcher
-	stop     func()      // ends the running watcher; nil when none runs
-	lingerer *time.Timer // stops the watcher after the last user left
+	poll     time.Duration // how often the watcher reads the version; 0: by dialect
+	users    int           // waiters and WatchChanges calls holding the watcher
+	stop     func()        // ends the running watcher; nil when none runs
+	lingerer *time.Timer   // stops the watcher after the last user left
 }
 
 func newHub() *hub {
@@ -180,6 +181,9 @@ func (a *Authority) watch(ctx context.Context) {
 				a.log.Error("listening for changes stopped", "err", err)
 			}
 		}()
+	}
+	if a.hub.poll > 0 {
+		interval = a.hub.poll
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
