@@ -15,6 +15,10 @@ import (
 
 var errTODO = errors.New("not built yet")
 
+// writeMargin is the time a long-poll's answer has to be written once its
+// wait ran out.
+const writeMargin = 30 * time.Second
+
 // maxReport bounds an agent's report body: a server with thousands of
 // sessions stays far below it.
 const maxReport = 8 << 20
@@ -37,6 +41,8 @@ func (s *Server) agentState(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if st.Version == since && wait > 0 {
+		// The listener's WriteTimeout must not cut the long-poll short.
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(wait + writeMargin))
 		ctx, cancel := context.WithTimeout(r.Context(), wait)
 		v, err := s.auth.WaitChange(ctx, since)
 		cancel()

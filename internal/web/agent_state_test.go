@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vpnkeys/vpnkeys/internal/agentwire"
 	"github.com/vpnkeys/vpnkeys/internal/authority"
@@ -23,7 +24,10 @@ func agentStateServer(t *testing.T) (*env, *httptest.Server) {
 	mux := http.NewServeMux()
 	mux.Handle("GET "+agentwire.PathServers+"{server}/state", s.handle(s.agentState))
 	mux.Handle("POST "+agentwire.PathServers+"{server}/report", s.handle(s.agentReport))
-	srv := httptest.NewServer(mux)
+	srv := httptest.NewUnstartedServer(mux)
+	// Shorter than a long-poll: the handler extends its own write deadline.
+	srv.Config.WriteTimeout = time.Second
+	srv.Start()
 	t.Cleanup(srv.Close)
 	return e, srv
 }
@@ -81,7 +85,7 @@ func TestAgentStateLongPoll(t *testing.T) {
 		}
 	})
 	t.Run("ok/nothing newer", func(t *testing.T) {
-		if code, _, body := getState(t, srv, "dc1", "?since="+now+"&wait=1"); code != http.StatusNotModified {
+		if code, _, body := getState(t, srv, "dc1", "?since="+now+"&wait=2"); code != http.StatusNotModified {
 			t.Fatalf("got %d %s, want 304", code, body)
 		}
 		if code, _, body := getState(t, srv, "dc1", "?since="+now); code != http.StatusNotModified {
