@@ -27,6 +27,7 @@ func agentStateServer(t *testing.T) (*env, *httptest.Server) {
 	srv := httptest.NewUnstartedServer(mux)
 	// Shorter than a long-poll: the handler extends its own write deadline.
 	srv.Config.WriteTimeout = time.Second
+	srv.Config.ReadTimeout = time.Second
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return e, srv
