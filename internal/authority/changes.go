@@ -14,8 +14,9 @@ const (
 	ChangeCRL    = "crl"         // a CRL was signed; subject is its number
 	ChangeRevoke = "user.revoke" // a user's certificates were revoked
 	ChangeServer = "server"      // a server was added, changed, removed or got a certificate
-	// ChangeReinstate: a revoked user got a certificate again, so agents
-	// must stop refusing them (agentwire.State.Refused).
+	// ChangeReinstate: a user without an active certificate (revoked, or
+	// never issued one) got one, so agents must stop refusing them
+	// (agentwire.State.Refused).
 	ChangeReinstate = "user.reinstate"
 )
 
