@@ -44,20 +44,23 @@ func (s *Server) agentState(w http.ResponseWriter, r *http.Request) error {
 		// The listener's WriteTimeout must not cut the long-poll short.
 		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(wait + writeMargin))
 		ctx, cancel := context.WithTimeout(r.Context(), wait)
-		v, err := s.auth.WaitChange(ctx, since)
-		cancel()
-		if err != nil {
-			return err
+		defer cancel()
+		// Wait for this process's version to pass the one seen last: a
+		// version that stays behind since (a database restored from a
+		// backup) then never makes the agent ask again in a tight loop.
+		for seen := since; st.Version == since; {
+			if seen, err = s.auth.WaitChange(ctx, seen); err != nil {
+				return err
+			}
+			if ctx.Err() != nil {
+				break
+			}
+			if st, err = s.auth.AgentState(r.Context(), server); err != nil {
+				return err
+			}
 		}
 		if r.Context().Err() != nil {
 			return nil // the agent left
-		}
-		if v <= since {
-			w.WriteHeader(http.StatusNotModified)
-			return nil
-		}
-		if st, err = s.auth.AgentState(r.Context(), server); err != nil {
-			return err
 		}
 	}
 	if st.Version == since {
