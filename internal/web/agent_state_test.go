@@ -17,7 +17,8 @@ import (
 
 // agentStateServer serves the long-poll and report handlers without the
 // agent listener's certificate check (agentOnly, tested with the join).
-func agentStateServer(t *testing.T) (*env, *httptest.Server) {
+// timeout, when not zero, is the listener's read and write timeout.
+func agentStateServer(t *testing.T, timeout time.Duration) (*env, *httptest.Server) {
 	t.Helper()
 	e := newEnv(t, nil)
 	s := New(Options{Authority: e.a})
@@ -25,9 +26,7 @@ func agentStateServer(t *testing.T) (*env, *httptest.Server) {
 	mux.Handle("GET "+agentwire.PathServers+"{server}/state", s.handle(s.agentState))
 	mux.Handle("POST "+agentwire.PathServers+"{server}/report", s.handle(s.agentReport))
 	srv := httptest.NewUnstartedServer(mux)
-	// Shorter than a long-poll: the handler extends its own write deadline.
-	srv.Config.WriteTimeout = time.Second
-	srv.Config.ReadTimeout = time.Second
+	srv.Config.WriteTimeout, srv.Config.ReadTimeout = timeout, timeout
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return e, srv
@@ -51,7 +50,8 @@ func getState(t *testing.T, srv *httptest.Server, server, query string) (int, ag
 }
 
 func TestAgentStateLongPoll(t *testing.T) {
-	e, srv := agentStateServer(t)
+	// Timeouts shorter than a long-poll: the handler extends its deadline.
+	e, srv := agentStateServer(t, time.Second)
 	ctx := context.Background()
 	if _, err := e.a.AgentState(ctx, "dc1"); err != nil { // issues dc1's certificate: a change
 		t.Fatal(err)
@@ -114,7 +114,7 @@ func TestAgentStateLongPoll(t *testing.T) {
 }
 
 func TestAgentReportBadInput(t *testing.T) {
-	_, srv := agentStateServer(t)
+	_, srv := agentStateServer(t, 0)
 	for _, tc := range []struct{ name, ctype, body, want string }{
 		{"fail/not JSON", "application/json", "{", "invalid JSON"},
 		{"fail/wrong type", "application/json", `{"version":"x"}`, "invalid JSON"},
