@@ -3,6 +3,7 @@ package authority
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -73,7 +74,8 @@ func TestWaitChangeAcrossInstances(t *testing.T) {
 		v, _ := b.WaitChange(ctx, since)
 		got <- v
 	}()
-	if _, err := a.Revoke(ctx, "alice", "key-compromise"); err != nil {
+	res, err := a.Revoke(ctx, "alice", "key-compromise")
+	if err != nil {
 		t.Fatal(err)
 	}
 	want, err := dbA.Q().Version(ctx)
@@ -87,5 +89,13 @@ func TestWaitChangeAcrossInstances(t *testing.T) {
 		}
 	case <-time.After(60 * time.Second):
 		t.Fatal("a revocation on A did not wake WaitChange on B")
+	}
+	// The state's queries on PostgreSQL.
+	st, err := a.AgentState(ctx, "dc1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(st.Revoked, []string{res.Serial}) || !slices.Equal(st.Refused, []string{"alice"}) || st.Version < want {
+		t.Fatalf("state on PostgreSQL: got version %d revoked %v refused %v, want at least %d, [%s], [alice]", st.Version, st.Revoked, st.Refused, want, res.Serial)
 	}
 }
