@@ -59,9 +59,15 @@ func TestReadmes(t *testing.T) {
 					if strings.Contains(s, "<no value>") || strings.Contains(s, Token) || !utf8.ValidString(s) {
 						t.Error("readme has an unfilled value, change_me, or bad UTF-8")
 					}
-					for i, line := range strings.Split(s, "\n") {
+					lines := strings.Split(s, "\n")
+					for i, line := range lines {
 						if utf8.RuneCountInString(line) > 100 {
 							t.Errorf("line %d has %d runes, want at most 100", i+1, utf8.RuneCountInString(line))
+						}
+						// The link page joins a list item's lines, but not
+						// after a colon: a break there splits the sentence.
+						if i > 0 && strings.HasSuffix(lines[i-1], ":") && strings.HasPrefix(line, "   ") && !strings.HasPrefix(line, "    ") {
+							t.Errorf("line %d continues a list item after a colon, want the colon mid-line: %q", i+1, lines[i-1])
 						}
 					}
 				})
