@@ -214,3 +214,30 @@ func TestLinkPageQR(t *testing.T) {
 		}
 	}
 }
+
+// TestMobileOSFrontEnds: the API takes a phone by any of its names and
+// stores the canonical OS, and the web form offers both phone OSes.
+func TestMobileOSFrontEnds(t *testing.T) {
+	e := uiEnv(t)
+	for _, tc := range []struct{ name, os, want string }{
+		{"ok/iphone", "iPhone", `"os": "ios"`},
+		{"ok/ipad", "ipad", `"os": "ios"`},
+		{"ok/android", "Android", `"os": "android"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			user := strings.ToLower(strings.TrimPrefix(tc.name, "ok/"))
+			resp, body := e.do(t, "POST", "/api/v1/users", e.token, `{"name":"`+user+`","os":"`+tc.os+`"}`)
+			if resp.StatusCode != http.StatusCreated || !strings.Contains(string(body), tc.want) {
+				t.Fatalf("got %d %s, want 201 with %s", resp.StatusCode, body, tc.want)
+			}
+		})
+	}
+	c := browser(t)
+	signIn(t, e, c)
+	_, page := get(t, c, e.srv.URL+"/ui/users/new")
+	for _, o := range []string{`<option value="android">`, `<option value="ios">`} {
+		if !strings.Contains(page, o) {
+			t.Errorf("got a new-user form without %s, want it", o)
+		}
+	}
+}
