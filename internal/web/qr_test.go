@@ -125,6 +125,29 @@ func checkFinders(t *testing.T, m [][]bool) {
 
 func abs(v int) int { return max(v, -v) }
 
+// checkQRIs reads the page's QR code back from its SVG and checks that it
+// decodes to link, that its finders sit where QR puts them, and that its
+// modules are the library's own encoding of link.
+func checkQRIs(t *testing.T, page, link string) {
+	t.Helper()
+	m := readQR(t, page)
+	checkFinders(t, m)
+	if got := decodeQR(t, m); got != link {
+		t.Fatalf("got QR code %q, want the link %q", got, link)
+	}
+	want, err := qrModules(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for y := range want {
+		for x := range want[y] {
+			if m[y+qrQuiet][x+qrQuiet] != want[y][x] {
+				t.Fatalf("module (%d,%d): got %v, want the library's %v", x, y, m[y+qrQuiet][x+qrQuiet], want[y][x])
+			}
+		}
+	}
+}
+
 // TestLinkPageQR: the link page of an Android or iOS user, in each
 // language, carries their OpenVPN Connect instructions and, under a
 // sentence in their language, an inline SVG QR code that decodes to the
@@ -166,22 +189,7 @@ func TestLinkPageQR(t *testing.T) {
 			if strings.Contains(page, `value="zip"`) || strings.Contains(page, "<script") || strings.Contains(page, "<img") {
 				t.Error("got a zip button, a script or an image, want the profile button and inline SVG only")
 			}
-			m := readQR(t, page)
-			checkFinders(t, m)
-			if got := decodeQR(t, m); got != l.URL {
-				t.Fatalf("got QR code %q, want the link %q", got, l.URL)
-			}
-			want, err := qrModules(l.URL)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for y := range want {
-				for x := range want[y] {
-					if m[y+qrQuiet][x+qrQuiet] != want[y][x] {
-						t.Fatalf("module (%d,%d): got %v, want the library's %v", x, y, m[y+qrQuiet][x+qrQuiet], want[y][x])
-					}
-				}
-			}
+			checkQRIs(t, page, l.URL)
 		})
 	}
 
