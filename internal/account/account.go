@@ -60,10 +60,6 @@ const (
 // OSes lists the supported operating systems in display order.
 var OSes = []OS{Linux, MacOS, Windows, Android, IOS}
 
-// Mobile reports whether o is a phone or tablet OS, where only the inline
-// profile matters (no split files, no zip).
-func (o OS) Mobile() bool { return o == Android || o == IOS }
-
 // ParseOS accepts an OS name (case-insensitive, with a few common aliases);
 // the empty string gives def.
 func ParseOS(s string, def OS) (OS, error) {

@@ -89,17 +89,13 @@ func TestParseOS(t *testing.T) {
 	}
 }
 
-func TestOSesMobile(t *testing.T) {
-	var mobile []OS
+func TestOSesRoundTrip(t *testing.T) {
 	for _, o := range OSes {
 		if got, err := ParseOS(string(o), ""); err != nil || got != o {
 			t.Errorf("ParseOS(%q): got %q %v, want itself", o, got, err)
 		}
-		if o.Mobile() {
-			mobile = append(mobile, o)
-		}
 	}
-	if len(mobile) != 2 || mobile[0] != Android || mobile[1] != IOS {
-		t.Errorf("got mobile OSes %v, want [android ios]", mobile)
+	if len(OSes) != 5 || OSes[3] != Android || OSes[4] != IOS {
+		t.Errorf("got OSes %v, want linux, macos, windows, android, ios", OSes)
 	}
 }
