@@ -47,15 +47,18 @@ func ValidName(name string) error {
 // instructions in their bundle.
 type OS string
 
-// The supported client operating systems.
+// The supported client operating systems. Android and iOS (iPhone, iPad)
+// connect with OpenVPN Connect, which imports the inline profile.
 const (
 	Windows OS = "windows"
 	MacOS   OS = "macos"
 	Linux   OS = "linux"
+	Android OS = "android"
+	IOS     OS = "ios"
 )
 
 // OSes lists the supported operating systems in display order.
-var OSes = []OS{Linux, MacOS, Windows}
+var OSes = []OS{Linux, MacOS, Windows, Android, IOS}
 
 // ParseOS accepts an OS name (case-insensitive, with a few common aliases);
 // the empty string gives def.
@@ -69,8 +72,12 @@ func ParseOS(s string, def OS) (OS, error) {
 		return MacOS, nil
 	case "linux", "debian", "ubuntu":
 		return Linux, nil
+	case "android":
+		return Android, nil
+	case "ios", "iphone", "ipad", "ipados":
+		return IOS, nil
 	}
-	return "", fmt.Errorf("%w: os %q: use windows, macos or linux", ErrInvalid, s)
+	return "", fmt.Errorf("%w: os %q: use windows, macos, linux, android or ios", ErrInvalid, s)
 }
 
 // Lang is a language the bundle readme and mails are written in.

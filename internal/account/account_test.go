@@ -37,12 +37,6 @@ func FuzzValidName(f *testing.F) {
 }
 
 func TestParse(t *testing.T) {
-	osTests := map[string]OS{"": Linux, "Win": Windows, "macOS": MacOS, "darwin": MacOS, "ubuntu": Linux}
-	for in, want := range osTests {
-		if got, err := ParseOS(in, Linux); err != nil || got != want {
-			t.Errorf("ParseOS(%q): got %q %v, want %q", in, got, err, want)
-		}
-	}
 	if _, err := ParseOS("beos", Linux); !errors.Is(err, ErrInvalid) {
 		t.Errorf("ParseOS(beos): got %v, want ErrInvalid", err)
 	}
@@ -54,5 +48,54 @@ func TestParse(t *testing.T) {
 	}
 	if _, err := ParseLang("xx", "en"); !errors.Is(err, ErrInvalid) {
 		t.Errorf("ParseLang(xx): got %v, want ErrInvalid", err)
+	}
+}
+
+func TestParseOS(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     OS
+		wantErr  bool
+	}{
+		{"ok/empty-gives-default", "", Linux, false},
+		{"ok/win", "Win", Windows, false},
+		{"ok/macos", "macOS", MacOS, false},
+		{"ok/darwin", "darwin", MacOS, false},
+		{"ok/ubuntu", "ubuntu", Linux, false},
+		{"ok/android", "android", Android, false},
+		{"ok/android-upper", " Android ", Android, false},
+		{"ok/ios", "ios", IOS, false},
+		{"ok/iOS", "iOS", IOS, false},
+		{"ok/iphone", "iPhone", IOS, false},
+		{"ok/ipad", "ipad", IOS, false},
+		{"ok/ipados", "iPadOS", IOS, false},
+		{"fail/beos", "beos", "", true},
+		{"fail/windows-phone", "windows phone", "", true},
+		{"fail/ios-with-version", "ios17", "", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseOS(tc.in, Linux)
+			if tc.wantErr {
+				if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "android or ios") {
+					t.Fatalf("got %q %v, want ErrInvalid naming every OS", got, err)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("got %q %v, want %q", got, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestOSesRoundTrip(t *testing.T) {
+	for _, o := range OSes {
+		if got, err := ParseOS(string(o), ""); err != nil || got != o {
+			t.Errorf("ParseOS(%q): got %q %v, want itself", o, got, err)
+		}
+	}
+	if len(OSes) != 5 || OSes[3] != Android || OSes[4] != IOS {
+		t.Errorf("got OSes %v, want linux, macos, windows, android, ios", OSes)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vpnkeys/vpnkeys/internal/bundle"
+	"github.com/vpnkeys/vpnkeys/internal/ovpn"
 	"github.com/vpnkeys/vpnkeys/internal/pki"
 	"github.com/vpnkeys/vpnkeys/internal/store"
 )
@@ -23,10 +24,16 @@ type Options struct {
 	Contact string
 	// LeafDays is the lifetime of user and server certificates.
 	LeafDays int
-	// CRLDays is how long a CRL is valid. OpenVPN rejects every client once
-	// the CRL it reads has expired, so the default is long (10 years) and
-	// every revocation and `vpnkeys crl` re-sign it anyway.
+	// CRLDays is how long a CRL is valid (DefaultCRLDays when zero).
+	// OpenVPN rejects every client once the CRL it reads has expired, so
+	// serve re-signs it daily (SyncCRL), every revocation re-signs it, and
+	// agents warn when the CRL they hold nears its end. A 10-year CRL
+	// (3650) stays possible, as an explicit choice.
 	CRLDays int
+	// AgentRunDir is where server.conf puts the management socket
+	// (AgentRunDir/NAME.sock) and vpnkeys-session.sh the session files
+	// (AgentRunDir/NAME.sessions) of the agent; ovpn.DefaultRunDir when "".
+	AgentRunDir string
 	// Templates is the bundle templates folder; "" uses the built-ins.
 	Templates string
 	// PublicURL is where employees reach the link pages, e.g.
@@ -56,6 +63,9 @@ type Authority struct {
 	mu       sync.RWMutex
 	unlocked *unlockedCA
 	tmpl     *bundle.Templates
+
+	hub   *hub        // wakes WaitChange (hub.go)
+	state *stateCache // AgentState's cache (agent_state_build.go)
 }
 
 type unlockedCA struct {
@@ -65,8 +75,10 @@ type unlockedCA struct {
 	certPEM  []byte
 }
 
-// DefaultCRLDays is the CRL lifetime when Options.CRLDays is zero.
-const DefaultCRLDays = 3650
+// DefaultCRLDays is the CRL lifetime when Options.CRLDays is zero: long
+// enough to outlive a weekend of the control plane being down, short
+// enough that a CRL copied somewhere and forgotten stops being trusted.
+const DefaultCRLDays = 30
 
 // New returns an Authority over db.
 func New(db *store.DB, opts Options) *Authority {
@@ -88,12 +100,15 @@ func New(db *store.DB, opts Options) *Authority {
 	if opts.Hostname == "" {
 		opts.Hostname, _ = os.Hostname()
 	}
+	if opts.AgentRunDir == "" {
+		opts.AgentRunDir = ovpn.DefaultRunDir
+	}
 	if opts.DataDir != "" {
 		if abs, err := filepath.Abs(opts.DataDir); err == nil {
 			opts.DataDir = abs
 		}
 	}
-	return &Authority{db: db, log: opts.Logger, now: opts.Now, opts: opts}
+	return &Authority{db: db, log: opts.Logger, now: opts.Now, opts: opts, hub: newHub(), state: newStateCache()}
 }
 
 // BundleDir is where bundles go by default.

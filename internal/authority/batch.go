@@ -22,6 +22,10 @@ type planned struct {
 	reinstated bool
 	staged     *bundle.Staged
 	revokes    bool // old is still valid and must be revoked
+	// unrefuses: the user exists without an active certificate, so
+	// agents refuse them (agentwire.State.Refused) until the certificate
+	// issued here is recorded as a change.
+	unrefuses bool
 }
 
 // addBatch retries a batch that lost a race with another process. It
@@ -84,6 +88,11 @@ func (a *Authority) tryBatch(ctx context.Context, u *unlockedCA, tmpl *bundle.Te
 		for _, p := range plans {
 			if err := a.record(ctx, q, p, st != nil); err != nil {
 				return err
+			}
+			if p.issued && p.unrefuses {
+				if err := a.recordChange(ctx, q, ChangeReinstate, p.user.Name, map[string]any{"serial": p.cert.Serial}); err != nil {
+					return err
+				}
 			}
 			revoked = revoked || p.revokes
 		}
@@ -226,6 +235,7 @@ func (a *Authority) plan(u *unlockedCA, tmpl *bundle.Templates, servers []bundle
 		}
 	}
 	p.reinstated = cur.Cert != nil && cur.Cert.State == store.StateRevoked
+	p.unrefuses = cur.Name != "" && (cur.Cert == nil || cur.Cert.State != store.StateActive)
 	if p.keyPEM == nil {
 		key, err := pki.GenerateKey(pki.AlgoOf(u.ca.Key.Public()))
 		if err != nil {

@@ -16,6 +16,10 @@ const (
 	ChangeServer = "server"      // a server was added, changed, removed or got a certificate
 	// ChangeDisconnect asks every agent to end a user's sessions (not revoked).
 	ChangeDisconnect = "user.disconnect"
+	// ChangeReinstate: a user without an active certificate (revoked, or
+	// never issued one) got one, so agents must stop refusing them
+	// (agentwire.State.Refused).
+	ChangeReinstate = "user.reinstate"
 )
 
 // Kinds of change of access control (issue 13).
@@ -44,8 +48,12 @@ func (a *Authority) recordChange(ctx context.Context, q *store.Queries, kind, su
 		b, _ := json.Marshal(detail)
 		d = string(b)
 	}
-	_, err := q.RecordChange(ctx, store.Change{At: a.now().Unix(), Kind: kind, Subject: subject, Detail: d})
-	return err
+	v, err := q.RecordChange(ctx, store.Change{At: a.now().Unix(), Kind: kind, Subject: subject, Detail: d})
+	if err != nil {
+		return err
+	}
+	a.hub.mark(q, v) // published when the transaction commits (tx.go)
+	return nil
 }
 
 // Changes returns the newest version and the changes after since (at most

@@ -16,6 +16,15 @@ import (
 	"github.com/vpnkeys/vpnkeys/internal/store"
 )
 
+// crlBackdate is how far before its signing a CRL's thisUpdate lies: a
+// server whose clock is a little behind would otherwise refuse every
+// client ("CRL is not yet valid").
+const crlBackdate = 5 * time.Minute
+
+// crlMaxAge is the age at which SyncCRL signs the CRL again: serve keeps a
+// CRL at most a day old, so its nextUpdate stays CRLDays away.
+const crlMaxAge = 24 * time.Hour
+
 // CRLInfo describes the current CRL.
 type CRLInfo struct {
 	Number     int64
@@ -47,12 +56,12 @@ func (a *Authority) signCRL(ctx context.Context, q *store.Queries, u *unlockedCA
 		entries = append(entries, pki.Revoked{Serial: serial, At: time.Unix(r.RevokedAt, 0), Reason: reason})
 	}
 	now := a.now()
-	next := now.AddDate(0, 0, a.opts.CRLDays)
-	der, err := u.ca.CreateCRL(n, entries, now, next)
+	this, next := now.Add(-crlBackdate), now.AddDate(0, 0, a.opts.CRLDays)
+	der, err := u.ca.CreateCRL(n, entries, this, next)
 	if err != nil {
 		return store.CRL{}, err
 	}
-	c := store.CRL{Number: n, DER: der, ThisUpdate: now, NextUpdate: next}
+	c := store.CRL{Number: n, DER: der, ThisUpdate: this, NextUpdate: next}
 	if err := q.SaveCRL(ctx, c); err != nil {
 		return store.CRL{}, err
 	}
@@ -177,21 +186,30 @@ func writeCRL(path string, pem []byte) (bool, error) {
 }
 
 // SyncCRL makes sure every server folder vpnkeys wrote on this machine
-// holds the newest CRL, and re-signs it first when it is past two thirds
-// of its lifetime. serve runs it periodically, so a revocation whose
-// process died after its commit, or a folder restored from a backup, is
-// repaired without anyone noticing.
+// holds the newest CRL, and re-signs it first when it is stale (crlStale:
+// a day old, or past two thirds of its lifetime). serve runs it
+// periodically, so the CRL never lapses, and a revocation whose process
+// died after its commit, or a folder restored from a backup, is repaired
+// without anyone noticing. Agents get the new CRL as a change.
 func (a *Authority) SyncCRL(ctx context.Context) (CRLInfo, error) {
 	c, err := a.db.Q().GetCRL(ctx)
 	if err != nil {
 		return CRLInfo{}, err
 	}
-	if life := c.NextUpdate.Sub(c.ThisUpdate); a.now().After(c.NextUpdate.Add(-life / 3)) {
+	if crlStale(c, a.now()) {
 		if _, err := a.ca(); err == nil {
 			return a.RefreshCRL(ctx)
 		}
 	}
 	return a.publishCRL(ctx)
+}
+
+// crlStale tells whether c is due to be signed again at now: it is
+// crlMaxAge old, or past two thirds of its lifetime (whichever comes
+// first: a CRL of less than a day and a half is renewed by the latter).
+func crlStale(c store.CRL, now time.Time) bool {
+	life := c.NextUpdate.Sub(c.ThisUpdate)
+	return !now.Before(c.ThisUpdate.Add(crlMaxAge)) || now.After(c.NextUpdate.Add(-life/3))
 }
 
 // KeepCRL runs SyncCRL now and then every interval until ctx ends,

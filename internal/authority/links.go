@@ -51,7 +51,7 @@ func (a *Authority) CreateLink(ctx context.Context, name string, ttl time.Durati
 		return Link{}, err
 	}
 	now := a.now()
-	l := Link{User: name, Token: tok, URL: strings.TrimRight(a.opts.PublicURL, "/") + "/l/" + tok, ExpiresAt: now.Add(ttl).UTC()}
+	l := Link{User: name, Token: tok, URL: a.linkURL(tok), ExpiresAt: now.Add(ttl).UTC()}
 	err = a.withRetry(ctx, func(q *store.Queries) error {
 		uc, err := q.GetUser(ctx, name)
 		if errors.Is(err, store.ErrNotFound) {
@@ -80,6 +80,14 @@ type LinkView struct {
 	Lang      string
 	ExpiresAt time.Time
 	Readme    string
+	// URL is the link itself (PublicURL/l/TOKEN), set only while the link
+	// can still be used, so the page can offer it as a QR code to a phone.
+	URL string
+}
+
+// linkURL is where the link with token tok is opened.
+func (a *Authority) linkURL(tok string) string {
+	return strings.TrimRight(a.opts.PublicURL, "/") + "/l/" + tok
 }
 
 // OpenLink checks a link without using it up and records the visit. A used,
@@ -99,6 +107,7 @@ func (a *Authority) OpenLink(ctx context.Context, tok string) (LinkView, error) 
 	if err := linkUsable(l, uc, now); err != nil {
 		return v, err
 	}
+	v.URL = a.linkURL(tok)
 	if _, files, err := a.currentBundle(ctx, l.User, l.Serial, nil); err == nil {
 		for _, f := range files {
 			if f.Name == bundle.ReadmeName {

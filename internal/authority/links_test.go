@@ -37,6 +37,9 @@ func TestLinks(t *testing.T) {
 	if err != nil || v.User != "alice" || !strings.Contains(v.Readme, "alice.ovpn") {
 		t.Fatalf("OpenLink: %+v %v", v, err)
 	}
+	if v.URL != l.URL {
+		t.Fatalf("OpenLink: got URL %q, want the link's own %q (the page's QR code)", v.URL, l.URL)
+	}
 	// 100 concurrent redemptions: exactly one wins.
 	var wins, used atomic.Int32
 	var wg sync.WaitGroup
@@ -59,8 +62,8 @@ func TestLinks(t *testing.T) {
 	if wins.Load() != 1 || used.Load() != 99 {
 		t.Fatalf("got %d successes and %d 'used', want 1 and 99", wins.Load(), used.Load())
 	}
-	if _, err := f.a.OpenLink(ctx, l.Token); !errors.Is(err, ErrLinkUsed) {
-		t.Fatalf("OpenLink after use: got %v, want ErrLinkUsed", err)
+	if v, err := f.a.OpenLink(ctx, l.Token); !errors.Is(err, ErrLinkUsed) || v.URL != "" {
+		t.Fatalf("OpenLink after use: got %v and URL %q, want ErrLinkUsed and no URL", err, v.URL)
 	}
 	// Expiry, with the clock moved on.
 	l2, _ := f.a.CreateLink(ctx, "alice", time.Minute)

@@ -330,7 +330,7 @@ func TestServerArchiveModes(t *testing.T) {
 		}
 		modes[h.Name] = h.Mode & 0o777
 	}
-	for name, want := range map[string]int64{"dc1/server.key": 0o600, "dc1/ta.key": 0o600, "dc1/crl.pem": 0o644, "dc1/server.conf": 0o644} {
+	for name, want := range map[string]int64{"dc1/server.key": 0o600, "dc1/ta.key": 0o600, "dc1/crl.pem": 0o644, "dc1/server.conf": 0o644, "dc1/vpnkeys-session.sh": 0o755} {
 		if modes[name] != want {
 			t.Errorf("%s: got mode %o, want %o (all: %v)", name, modes[name], want, modes)
 		}

@@ -78,18 +78,33 @@ func (a *Authority) Servers(ctx context.Context) ([]ServerView, error) {
 	return serverViews(list), err
 }
 
-// ServerFile names, as OpenVPN's server.conf refers to them.
-var ServerFileNames = []string{"server.conf", "ca.crt", "server.crt", "server.key", "ta.key", "crl.pem"}
+// ServerFileNames are the files of a server folder, as OpenVPN's
+// server.conf refers to them; vpnkeys-session.sh is its client-connect
+// and client-disconnect script (ovpn.SessionHookName).
+var ServerFileNames = []string{"server.conf", "ca.crt", "server.crt", "server.key", "ta.key", "crl.pem", ovpn.SessionHookName}
+
+// hookMode is the session hook's mode: OpenVPN runs it as nobody.
+const hookMode = 0o755
 
 // ServerFiles renders everything server name needs, in memory, in
 // ServerFileNames order, each with the mode it must have on disk (keys
-// 0600). The server's certificate is issued on first use and kept (its key
-// sealed) for later calls.
+// 0600, the hook 0755). The server's certificate is issued on first use
+// and kept (its key sealed) for later calls.
 func (a *Authority) ServerFiles(ctx context.Context, name string) ([]bundle.File, error) {
 	u, err := a.ca()
 	if err != nil {
 		return nil, err
 	}
+	crl, err := a.CRL(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return a.serverFiles(ctx, u, name, crl.PEM)
+}
+
+// serverFiles is ServerFiles with the CRL given, so AgentState's files
+// and its CRL description come from one read.
+func (a *Authority) serverFiles(ctx context.Context, u *unlockedCA, name string, crlPEM []byte) ([]bundle.File, error) {
 	srv, err := a.db.Q().GetServer(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("%w: %s", ErrServerNotFound, name)
@@ -107,24 +122,27 @@ func (a *Authority) ServerFiles(ctx context.Context, name string) ([]bundle.File
 	}
 	conf, err := ovpn.RenderServerConfig(a.opts.Templates, ovpn.ServerData{
 		Name: srv.Name, Remote: ovpn.Remote{Host: srv.Host, Port: srv.Port, Proto: srv.Proto},
-		Network: network, Netmask: netmask,
+		Network: network, Netmask: netmask, RunDir: a.opts.AgentRunDir,
 	}.WithPush(PushOf(srv)))
 	if err != nil {
 		return nil, err
 	}
-	crl, err := a.CRL(ctx)
+	hook, err := ovpn.SessionHook(a.opts.AgentRunDir, srv.Name)
 	if err != nil {
 		return nil, err
 	}
 	data := map[string][]byte{
 		"server.conf": conf, "ca.crt": u.certPEM, "server.crt": certPEM,
-		"server.key": keyPEM, "ta.key": u.tlsCrypt, "crl.pem": crl.PEM,
+		"server.key": keyPEM, "ta.key": u.tlsCrypt, "crl.pem": crlPEM, ovpn.SessionHookName: hook,
 	}
 	files := make([]bundle.File, len(ServerFileNames))
 	for i, n := range ServerFileNames {
 		mode := safefile.PublicMode
-		if n == "server.key" || n == "ta.key" {
+		switch n {
+		case "server.key", "ta.key":
 			mode = safefile.SecretMode
+		case ovpn.SessionHookName:
+			mode = hookMode
 		}
 		files[i] = bundle.File{Name: n, Mode: mode, Data: data[n]}
 	}

@@ -32,12 +32,25 @@ func (a *Authority) retry(ctx context.Context, what string, attempt func() error
 // transaction of the package goes through it (doc.go), so fn must be safe
 // to run again from the start.
 func (a *Authority) withRetry(ctx context.Context, fn func(q *store.Queries) error) error {
-	return a.retry(ctx, "transaction", func() error { return a.db.WithTx(ctx, fn) })
+	return a.retry(ctx, "transaction", func() error { return a.inTx(ctx, fn) })
 }
 
 // txOnce runs fn in a transaction once, without retrying: only for the
 // transactions of an attempt that retry runs as a whole, where running the
 // transaction alone again would repeat a plan that can no longer succeed.
 func (a *Authority) txOnce(ctx context.Context, fn func(q *store.Queries) error) error {
-	return a.db.WithTx(ctx, fn)
+	return a.inTx(ctx, fn)
+}
+
+// inTx runs fn in one transaction and, once it committed, wakes this
+// process's WaitChange with the change version it recorded, if any
+// (recordChange marks the transaction; hub.go).
+func (a *Authority) inTx(ctx context.Context, fn func(q *store.Queries) error) error {
+	var tx *store.Queries
+	err := a.db.WithTx(ctx, func(q *store.Queries) error {
+		tx = q
+		return fn(q)
+	})
+	a.hub.settle(tx, err == nil)
+	return err
 }

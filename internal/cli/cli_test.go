@@ -133,7 +133,7 @@ func TestRefusals(t *testing.T) {
 		{"fail/unknown server", nil, []string{"--passphrase-file", pf, "server", "files", "dc9", "--out", t.TempDir()}, "no such server: dc9"},
 		{"fail/server exists", nil, []string{"server", "add", "dc1", "--remote", "h:1"}, "already exists"},
 		{"fail/bad remote", nil, []string{"server", "add", "dc2", "--remote", "h:99999"}, "port must be"},
-		{"fail/bad os", nil, []string{"--passphrase-file", pf, "add", "bob", "--os", "beos"}, "use windows, macos or linux"},
+		{"fail/bad os", nil, []string{"--passphrase-file", pf, "add", "bob", "--os", "beos"}, "use windows, macos, linux, android or ios"},
 		{"fail/bad lang", nil, []string{"--passphrase-file", pf, "add", "bob", "--lang", "xx"}, "use en, es, fr, de or ru"},
 		{"fail/bad email", nil, []string{"--passphrase-file", pf, "add", "bob", "--email", "bob at example"}, "email"},
 		{"fail/bad reason", nil, []string{"--passphrase-file", pf, "revoke", "bob", "--reason", "boredom"}, "revocation reason"},

@@ -141,7 +141,7 @@ func TestCompletion(t *testing.T) {
 		{"ok/users-many-skip-given", []string{"revoke", "alice", ""}, []string{"bob"}, []string{"alice"}},
 		{"ok/one-user-only", []string{"show", "alice", ""}, nil, []string{"bob"}},
 		{"ok/servers", []string{"server", "files", ""}, []string{"dc1"}, []string{"alice"}},
-		{"ok/os", []string{"add", "x", "--os", ""}, []string{"windows", "macos", "linux"}, nil},
+		{"ok/os", []string{"add", "x", "--os", ""}, []string{"windows", "macos", "linux", "android", "ios"}, nil},
 		{"ok/lang", []string{"add", "x", "--lang", ""}, []string{"en", "es", "fr", "de", "ru"}, nil},
 		{"ok/reason", []string{"revoke", "alice", "--reason", ""}, []string{"key-compromise", "superseded"}, nil},
 	} {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 
 	"github.com/vpnkeys/vpnkeys/internal/authority"
 	"github.com/vpnkeys/vpnkeys/internal/config"
+	"github.com/vpnkeys/vpnkeys/internal/ovpn"
 )
 
 // Stdio is where a run reads and writes.
@@ -37,6 +39,11 @@ type app struct {
 	verbose   bool
 	cfgPath   string
 	cfg       config.Config
+	// crlDays and agentRunDir: env VPNKEYS_CRL_DAYS and
+	// VPNKEYS_AGENT_RUN_DIR, else the config file's crl_days and
+	// agent_run_dir, else the service's defaults (0, "").
+	crlDays     int
+	agentRunDir string
 
 	log     *slog.Logger
 	db      *authority.Database
@@ -172,11 +179,37 @@ func (app *app) setup(cmd *cobra.Command) error {
 		fill("contact", "VPNKEYS_CONTACT", &app.contact, c.Contact)
 		fill("templates", "VPNKEYS_TEMPLATES", &app.templates, c.Templates)
 	}
+	if err := app.agentSettings(); err != nil {
+		return err
+	}
 	if app.dataDir == "" {
 		return usagef("--data must not be empty")
 	}
 	if app.dsn == "" {
 		app.dsn = filepath.Join(app.dataDir, "vpnkeys.db")
+	}
+	return nil
+}
+
+// agentSettings reads the CRL lifetime and the agent's run folder from
+// the environment, or else the config file (already validated).
+func (app *app) agentSettings() error {
+	app.crlDays, app.agentRunDir = app.cfg.CRLDays, app.cfg.AgentRunDir
+	if v := os.Getenv("VPNKEYS_CRL_DAYS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err == nil {
+			err = config.ValidCRLDays(n)
+		}
+		if err != nil {
+			return usagef("VPNKEYS_CRL_DAYS %q: want 1 to %d days", v, config.MaxCRLDays)
+		}
+		app.crlDays = n
+	}
+	if v := os.Getenv("VPNKEYS_AGENT_RUN_DIR"); v != "" {
+		if err := ovpn.ValidRunDir(v); err != nil {
+			return usageError{fmt.Errorf("VPNKEYS_AGENT_RUN_DIR: %w", err)}
+		}
+		app.agentRunDir = v
 	}
 	return nil
 }
@@ -235,6 +268,7 @@ func (app *app) open(ctx context.Context) (*authority.Authority, error) {
 		Logger: app.log, DataDir: app.dataDir, Templates: app.templates,
 		Company: app.company, Contact: app.contact,
 		PublicURL: app.cfg.PublicURL, LinkTTL: app.cfg.LinkTTL.Duration, Observe: app.observe,
+		CRLDays: app.crlDays, AgentRunDir: app.agentRunDir,
 	})
 	return app.auth, nil
 }

@@ -39,7 +39,8 @@ user on a fresh machine.`,
 		Example: `  vpnkeys add alice
   vpnkeys add bob carol --os windows --lang de --out /srv/bundles
   vpnkeys add dave --email dave@example.com --name "Dave Smith" --os macos
-  vpnkeys add erin --group developers --group ops
+  vpnkeys add frank --group developers --group ops
+  vpnkeys add erin --os ios --lang es                # iPhone/iPad: OpenVPN Connect imports erin.ovpn
   vpnkeys add alice --remote vpn.example.com:1194   # first run: creates the CA too`,
 		Args: minArgs(1, "USER: name at least one user"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -49,7 +50,7 @@ user on a fresh machine.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.email, "email", "", "the user's email address")
 	fl.StringVar(&f.name, "name", "", "the user's full name")
-	fl.StringVar(&f.os, "os", "", "the user's OS: windows, macos or linux (default windows for a new user)")
+	fl.StringVar(&f.os, "os", "", "the user's OS: windows, macos, linux, android or ios (default windows for a new user)")
 	fl.StringVar(&f.lang, "lang", "", "the readme's language: en, es, fr, de or ru (default en)")
 	fl.StringVar(&f.out, "out", "", "bundles folder (default DATA/bundles)")
 	fl.BoolVar(&f.newKey, "new-key", false, "issue a fresh key even when the user has a valid certificate")

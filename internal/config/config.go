@@ -16,6 +16,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/vpnkeys/vpnkeys/internal/mail"
+	"github.com/vpnkeys/vpnkeys/internal/ovpn"
 )
 
 // Config is the whole file.
@@ -30,6 +31,8 @@ type Config struct {
 	Templates    string      `toml:"templates"`
 	LinkTTL      Duration    `toml:"link_ttl"`
 	InsecureHTTP bool        `toml:"insecure_http"`
+	CRLDays      int         `toml:"crl_days"`
+	AgentRunDir  string      `toml:"agent_run_dir"`
 	TLS          TLS         `toml:"tls"`
 	SMTP         mail.Config `toml:"smtp"`
 }
@@ -92,6 +95,18 @@ func (c *Config) LoadSecrets() error {
 	return nil
 }
 
+// MaxCRLDays is the longest CRL lifetime accepted: 10 years, as an
+// explicit choice (the default is 30 days, re-signed daily by serve).
+const MaxCRLDays = 3650
+
+// ValidCRLDays checks a CRL lifetime in days.
+func ValidCRLDays(n int) error {
+	if n < 1 || n > MaxCRLDays {
+		return fmt.Errorf("want 1 to %d days", MaxCRLDays)
+	}
+	return nil
+}
+
 // Validate checks every section; the error names the key.
 func (c *Config) Validate() error {
 	if c.Listen != "" {
@@ -118,6 +133,16 @@ func (c *Config) Validate() error {
 	}
 	if c.LinkTTL.Duration < 0 || c.LinkTTL.Duration > 90*24*time.Hour {
 		return fmt.Errorf("link_ttl %v: want up to 90 days", c.LinkTTL.Duration)
+	}
+	if c.CRLDays != 0 {
+		if err := ValidCRLDays(c.CRLDays); err != nil {
+			return fmt.Errorf("crl_days %d: %w", c.CRLDays, err)
+		}
+	}
+	if c.AgentRunDir != "" {
+		if err := ovpn.ValidRunDir(c.AgentRunDir); err != nil {
+			return fmt.Errorf("agent_run_dir: %w", err)
+		}
 	}
 	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
 		return fmt.Errorf("tls.cert and tls.key go together")

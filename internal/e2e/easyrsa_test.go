@@ -56,7 +56,7 @@ func testAdoption(t *testing.T, algo, pass string) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	a := authority.New(db, authority.Options{DataDir: dir})
+	a := authority.New(db, authority.Options{DataDir: dir, AgentRunDir: runDir(t)})
 	sum, err := a.ImportEasyRSA(ctx, er.Dir, authority.ImportOptions{AskPassphrase: func() (authority.Passphrase, error) { return authority.Passphrase(pass), nil }, TLSCrypt: taBytes})
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,9 @@ package e2e
 import (
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -55,4 +58,34 @@ func traversable(t testing.TB, dir string) {
 			os.Chmod(d, fi.Mode().Perm()|0o005)
 		}
 	}
+}
+
+// runDirs holds each test's agent run folder (runDir).
+var runDirs sync.Map // testing.TB -> string
+
+// runDir is the test's own agent run folder (authority.Options.AgentRunDir,
+// VPNKEYS_AGENT_RUN_DIR): the generated server.conf puts OpenVPN's
+// management socket there, and OpenVPN exits at start when the folder is
+// missing. Short (a unix socket path holds 107 bytes) and open to others,
+// as /run/vpnkeys-agent is.
+func runDir(t testing.TB) string {
+	if d, ok := runDirs.Load(t); ok {
+		return d.(string)
+	}
+	d, err := os.MkdirTemp("", "vpnk-run-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(d, 0o755)
+	t.Cleanup(func() { os.RemoveAll(d); runDirs.Delete(t) })
+	runDirs.Store(t, d)
+	return d
+}
+
+// withRunDir adds the test's VPNKEYS_AGENT_RUN_DIR to env unless env sets one.
+func withRunDir(t testing.TB, env []string) []string {
+	if slices.ContainsFunc(env, func(e string) bool { return strings.HasPrefix(e, "VPNKEYS_AGENT_RUN_DIR=") }) {
+		return env
+	}
+	return append(slices.Clip(env), "VPNKEYS_AGENT_RUN_DIR="+runDir(t))
 }

@@ -39,7 +39,7 @@ func testOpenVPN(t *testing.T, algo pki.Algo) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	a := authority.New(db, authority.Options{DataDir: dir, Company: "Example"})
+	a := authority.New(db, authority.Options{DataDir: dir, Company: "Example", AgentRunDir: runDir(t)})
 	if err := a.Init(ctx, authority.InitRequest{Algo: algo, Passphrase: pki.Passphrase("e2e pass")}); err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ func run(t testing.TB, env []string, args ...string) (int, string, string) {
 	// The arguments reach the binary as positional parameters, never
 	// through the script text.
 	cmd := exec.Command("/bin/sh", append([]string{"-c", `umask 027; exec "$@"`, "sh", binary(t)}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(os.Environ(), withRunDir(t, env)...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

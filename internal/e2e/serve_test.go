@@ -56,7 +56,7 @@ func binary(t testing.TB) string {
 func cli(t testing.TB, env []string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(binary(t), args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(os.Environ(), withRunDir(t, env)...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {

@@ -182,7 +182,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestRender(t *testing.T) {
-	clients := map[string]string{"windows": "OpenVPN GUI", "macos": "Tunnelblick", "linux": "nmcli"}
+	clients := map[string]string{"windows": "OpenVPN GUI", "macos": "Tunnelblick", "linux": "nmcli", "android": "Google Play", "ios": "App Store"}
 	for _, lang := range []string{"en", "es", "fr", "de", "ru"} {
 		for os, client := range clients {
 			d := TextData{User: "alice", OS: os, Link: "https://x/l/tok", LinkExpires: "2026-12-01"}

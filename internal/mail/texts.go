@@ -35,6 +35,10 @@ func (d TextData) OSName() string {
 		return "Windows"
 	case "macos":
 		return "macOS"
+	case "android":
+		return "Android"
+	case "ios":
+		return "iOS"
 	}
 	return "Linux"
 }

@@ -28,6 +28,10 @@ type ServerData struct {
 	PushRoutes []Route
 	DNS        []string
 	Domain     string
+	// RunDir is the folder of the management socket (RunDir/NAME.sock)
+	// and of the session files vpnkeys-session.sh writes for the agent;
+	// "" leaves both out. Check it with ValidRunDir.
+	RunDir string
 }
 
 // ParseSubnet splits CIDR into the network and netmask `server` takes.
@@ -58,6 +62,11 @@ func RenderServerConfig(dir string, d ServerData) ([]byte, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("parsing server template: %w", err)
+	}
+	if d.RunDir != "" {
+		if err := checkRunDir(d.RunDir, d.Name); err != nil {
+			return nil, err
+		}
 	}
 	var b bytes.Buffer
 	if err := t.Execute(&b, d); err != nil {

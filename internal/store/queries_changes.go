@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 )
 
 // Change is one row of the outbox: something agents must learn of.
@@ -18,7 +19,8 @@ type Change struct {
 // version. The version counter is incremented under its row lock, held to
 // the commit: concurrent writers commit in version order, so a reader that
 // sees version N has every change before it. Call it last in a
-// transaction, to hold the lock briefly.
+// transaction, to hold the lock briefly. On PostgreSQL it also notifies
+// ChangesChannel, which every listening instance hears at the commit.
 func (q *Queries) RecordChange(ctx context.Context, c Change) (int64, error) {
 	var v int64
 	if err := q.q.QueryRowContext(ctx, `UPDATE change_version SET n = n + 1 WHERE id = 1 RETURNING n`).Scan(&v); err != nil {
@@ -27,6 +29,12 @@ func (q *Queries) RecordChange(ctx context.Context, c Change) (int64, error) {
 	if _, err := q.q.ExecContext(ctx, `INSERT INTO changes (version, at, kind, subject, detail) VALUES ($1, $2, $3, $4, $5)`,
 		v, c.At, c.Kind, c.Subject, c.Detail); err != nil {
 		return 0, fmt.Errorf("recording change: %w", err)
+	}
+	if q.dialect == Postgres {
+		// Delivered at commit, to every instance that listens (ListenChanges).
+		if _, err := q.q.ExecContext(ctx, `SELECT pg_notify('`+ChangesChannel+`', $1)`, strconv.FormatInt(v, 10)); err != nil {
+			return 0, fmt.Errorf("notifying change: %w", err)
+		}
 	}
 	return v, nil
 }

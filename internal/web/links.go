@@ -49,12 +49,20 @@ func (s *Server) linkPage(w http.ResponseWriter, r *http.Request) {
 	if who == "" {
 		who = v.User
 	}
+	// The QR code carries the link itself, so a phone can open this page;
+	// it is only on the page the token already opens, which no one caches.
+	qr, err := qrSVG(v.URL, t["qr_label"])
+	if err != nil {
+		s.log.Error("link page QR code failed", "err", err) // the error holds no token
+		qr = ""
+	}
 	pages().ExecuteTemplate(w, "link.html", map[string]any{
 		"Lang": v.Lang, "OS": v.OS, "Readme": unwrapReadme(v.Readme),
 		"Title":    fmt.Sprintf(t["title"], who),
 		"Once":     fmt.Sprintf(t["once"], v.ExpiresAt.Format("2006-01-02 15:04 MST")),
 		"Download": fmt.Sprintf(t["download"], v.User),
 		"Zip":      t["zip"],
+		"QR":       qr, "ScanText": t["qr"],
 	})
 }
 

@@ -12,6 +12,7 @@ var linkText = map[string]map[string]string{
 		"unknown": "Link not found", "unknown_msg": "This link does not exist.",
 		"error": "Something went wrong", "error_msg": "The link could not be served right now.",
 		"ask": "Ask %s for a new link.", "admin": "your administrator",
+		"qr": "On your phone? Scan this code to open this page there.", "qr_label": "QR code of this page's address",
 	},
 	"es": {
 		"title": "Acceso VPN para %s", "once": "Este enlace funciona una vez y caduca el %s. Al descargar se gasta: guarde bien el archivo.",
@@ -22,6 +23,7 @@ var linkText = map[string]map[string]string{
 		"unknown": "Enlace no encontrado", "unknown_msg": "Este enlace no existe.",
 		"error": "Algo salió mal", "error_msg": "No se pudo servir el enlace ahora mismo.",
 		"ask": "Pida un enlace nuevo a %s.", "admin": "su administrador",
+		"qr": "¿En su teléfono? Escanee este código para abrir allí esta página.", "qr_label": "Código QR de la dirección de esta página",
 	},
 	"fr": {
 		"title": "Accès VPN pour %s", "once": "Ce lien fonctionne une fois et expire le %s. Le téléchargement l'épuise : gardez le fichier en lieu sûr.",
@@ -32,6 +34,7 @@ var linkText = map[string]map[string]string{
 		"unknown": "Lien introuvable", "unknown_msg": "Ce lien n'existe pas.",
 		"error": "Un problème est survenu", "error_msg": "Le lien ne peut pas être servi pour le moment.",
 		"ask": "Demandez un nouveau lien à %s.", "admin": "votre administrateur",
+		"qr": "Sur votre téléphone ? Scannez ce code pour y ouvrir cette page.", "qr_label": "Code QR de l'adresse de cette page",
 	},
 	"de": {
 		"title": "VPN-Zugang für %s", "once": "Dieser Link funktioniert einmal und läuft am %s ab. Das Herunterladen verbraucht ihn: Bewahren Sie die Datei sicher auf.",
@@ -42,6 +45,7 @@ var linkText = map[string]map[string]string{
 		"unknown": "Link nicht gefunden", "unknown_msg": "Diesen Link gibt es nicht.",
 		"error": "Etwas ist schiefgegangen", "error_msg": "Der Link kann gerade nicht ausgeliefert werden.",
 		"ask": "Bitten Sie %s um einen neuen Link.", "admin": "Ihren Administrator",
+		"qr": "Auf dem Telefon? Scannen Sie diesen Code, um diese Seite dort zu öffnen.", "qr_label": "QR-Code der Adresse dieser Seite",
 	},
 	"ru": {
 		"title": "Доступ к VPN для %s", "once": "Ссылка работает один раз и действует до %s. Скачивание её расходует: сохраните файл в надёжном месте.",
@@ -52,6 +56,7 @@ var linkText = map[string]map[string]string{
 		"unknown": "Ссылка не найдена", "unknown_msg": "Такой ссылки не существует.",
 		"error": "Что-то пошло не так", "error_msg": "Сейчас не удалось открыть ссылку.",
 		"ask": "Попросите новую ссылку у %s.", "admin": "вашего администратора",
+		"qr": "Нужно на телефоне? Отсканируйте этот код, чтобы открыть эту страницу там.", "qr_label": "QR-код адреса этой страницы",
 	},
 }
 

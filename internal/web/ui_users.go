@@ -97,7 +97,8 @@ func (s *Server) uiUsers(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) uiNewUser(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "new", map[string]any{"Title": "Add a user", "Admin": adminOf(r.Context()),
-		"OSes": []account.OS{account.Windows, account.MacOS, account.Linux}, "Langs": account.Langs, "Groups": s.joinable(r.Context(), nil)})
+		"OSes": []account.OS{account.Windows, account.MacOS, account.Linux, account.Android, account.IOS}, "Langs": account.Langs,
+		"Groups": s.joinable(r.Context(), nil)})
 }
 
 func (s *Server) uiCreateUser(w http.ResponseWriter, r *http.Request) {
