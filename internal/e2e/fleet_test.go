@@ -20,6 +20,7 @@ import (
 // ports, three subnets, three management sockets); the agents run beside
 // it and reach serve over loopback and OpenVPN over its unix socket.
 type fleet struct {
+	root      testing.TB // the test the processes live as long as
 	ns        *netns
 	base      string
 	data      string
@@ -46,7 +47,7 @@ type datacenter struct {
 // every vpnkeys process (a PostgreSQL DSN, for instance).
 func newFleet(t testing.TB, n int, extraEnv ...string) *fleet {
 	t.Helper()
-	f := &fleet{ns: &netns{testenv.NewNetns(t, "fleet")}, base: t.TempDir()}
+	f := &fleet{root: t, ns: &netns{testenv.NewNetns(t, "fleet")}, base: t.TempDir()}
 	traversable(t, f.base)
 	f.data = filepath.Join(f.base, "data")
 	run := filepath.Join(f.base, "run")
@@ -62,6 +63,17 @@ func newFleet(t testing.TB, n int, extraEnv ...string) *fleet {
 		f.dcs = append(f.dcs, d)
 	}
 	f.agentAddr = freeAddr(t)
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		t.Logf("serve:\n%s", tail(f.serve.Log(), 60))
+		for _, d := range f.dcs {
+			if d.agent != nil {
+				t.Logf("agent of %s:\n%s", d.name, tail(d.agent.Log(), 60))
+			}
+		}
+	})
 	f.startServe(t)
 	for _, d := range f.dcs {
 		tok := filepath.Join(f.base, d.name+".token")
@@ -77,13 +89,14 @@ func newFleet(t testing.TB, n int, extraEnv ...string) *fleet {
 	return f
 }
 
-// startServe starts (or restarts) serve on the same agent address.
+// startServe starts (or restarts) serve on the same agent address; it
+// runs until the whole test ends, even when a subtest restarted it.
 func (f *fleet) startServe(t testing.TB) {
 	t.Helper()
 	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--agent-listen", f.agentAddr}, f.serveArgs...)
 	cmd := exec.Command(binary(t), args...)
 	cmd.Env = append(os.Environ(), f.env...)
-	f.serve = testenv.Background(t, cmd)
+	f.serve = testenv.Background(f.root, cmd)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		if c, err := net.DialTimeout("tcp", f.agentAddr, time.Second); err == nil {
@@ -164,4 +177,13 @@ func waitFile(t testing.TB, path string, p *testenv.Proc) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// tail is the last n lines of s.
+func tail(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }

@@ -36,7 +36,7 @@ type agentEnv struct {
 	skew atomic.Int64 // added to the authority's clock
 }
 
-func newAgentEnv(t *testing.T) *agentEnv {
+func newAgentEnv(t testing.TB) *agentEnv {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -96,7 +96,7 @@ func (e *agentEnv) client(cert *tls.Certificate) *http.Client {
 }
 
 // enroll makes a join token for server and returns it whole.
-func (e *agentEnv) enroll(t *testing.T, server string) string {
+func (e *agentEnv) enroll(t testing.TB, server string) string {
 	t.Helper()
 	tok, err := e.a.EnrollServer(context.Background(), server)
 	if err != nil {
@@ -116,7 +116,7 @@ type joined struct {
 // join does what `vpnkeys agent join` does: a key made here, a CSR, the
 // token's secret, over TLS with no client certificate; and it checks the
 // listener's chain holds the CA the token's fingerprint names.
-func (e *agentEnv) join(t *testing.T, token string) joined {
+func (e *agentEnv) join(t testing.TB, token string) joined {
 	t.Helper()
 	fp, secret, err := agentwire.ParseToken(token)
 	if err != nil {
