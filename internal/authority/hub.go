@@ -12,10 +12,13 @@ import (
 // How the hub learns of changes other processes commit: PostgreSQL
 // notifies every instance at commit (store.ListenChanges), and a slow poll
 // of the version is the safety net; SQLite has no notifications, so a
-// `vpnkeys revoke` run beside serve is found by a quicker poll of one row.
+// `vpnkeys revoke` run beside serve is found by a quick poll of one row of
+// a local file (ten reads a second, only while agents wait): the poll is
+// most of a CLI revoke's way to the agents, so it sets how close to
+// "within a second" SQLite gets.
 const (
 	pollPostgres = 10 * time.Second
-	pollSQLite   = time.Second
+	pollSQLite   = 100 * time.Millisecond
 	// watchLinger keeps the watcher running this long after its last
 	// waiter left: an agent asks again right after each answer, and
 	// should not cost a new LISTEN connection every time.
