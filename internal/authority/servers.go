@@ -17,7 +17,9 @@ import (
 )
 
 // DefaultSubnet is the VPN address pool of a server added without one.
-const DefaultSubnet = "10.8.0.0/24"
+// Every user holds a fixed address on every server, so the pool bounds
+// the company, not the concurrent sessions: a /20 has room for 4,093.
+const DefaultSubnet = "10.8.0.0/20"
 
 // ServerRequest registers an OpenVPN server.
 type ServerRequest struct {

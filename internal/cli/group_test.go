@@ -32,7 +32,7 @@ func TestGroupCommands(t *testing.T) {
 		{[]string{"access", "check", "alice", "10.9.9.9:22/tcp"}, "denied: no group of alice allows 10.9.9.9:22/tcp\n"},
 		{[]string{"show", "alice"}, "groups:   developers\naddresses: dc1 10.8.0.2\n"},
 		{[]string{"group", "remove", "everyone"}, "group everyone removed"},
-		{[]string{"firewall", "show", "dc1"}, "# client-config file ccd/alice\n# vpnkeys: alice on dc1; groups: developers\nifconfig-push 10.8.0.2 255.255.255.0\npush \"route 10.1.0.0 255.255.0.0\""},
+		{[]string{"firewall", "show", "dc1"}, "# client-config file ccd/alice\n# vpnkeys: alice on dc1; groups: developers\nifconfig-push 10.8.0.2 255.255.240.0\npush \"route 10.1.0.0 255.255.0.0\""},
 	}
 	for _, s := range steps {
 		t.Run("ok/"+strings.Join(s.args, " "), func(t *testing.T) {

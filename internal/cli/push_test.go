@@ -70,7 +70,7 @@ func TestServerPush(t *testing.T) {
 			t.Fatalf("server.conf in the bundle: got %v, want none", err)
 		}
 		c := conf("--templates", tdir, "--force")
-		if want := "# dc2 on 1194\nserver 10.8.0.0 255.255.255.0\npush \"dhcp-option DNS 10.1.0.54\"\n"; c != want {
+		if want := "# dc2 on 1194\nserver 10.8.0.0 255.255.240.0\npush \"dhcp-option DNS 10.1.0.54\"\n"; c != want {
 			t.Fatalf("server.conf from the template: got %q, want %q", c, want)
 		}
 	})
