@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vpnkeys/vpnkeys/internal/agentwire"
 	"github.com/vpnkeys/vpnkeys/internal/bundle"
 	"github.com/vpnkeys/vpnkeys/internal/fault"
 	"github.com/vpnkeys/vpnkeys/internal/safefile"
@@ -120,4 +121,28 @@ func writeManifest(dir, server string, files []bundle.File, now time.Time) error
 func changedError(dir string, names []string) error {
 	return fmt.Errorf("%w: %s in %s; --force replaces them and keeps each as NAME.bak-TIME",
 		ErrFilesChanged, strings.Join(names, ", "), dir)
+}
+
+// removeStaleCCD removes the client-config files vpnkeys wrote into dir
+// before (old, its previous manifest) that files no longer holds: a user
+// removed or revoked since, whom ccd-exclusive then refuses. A file
+// vpnkeys did not write, or that changed since, is left alone.
+func removeStaleCCD(dir string, old manifest, files []bundle.File) error {
+	keep := make(map[string]bool, len(files))
+	for _, f := range files {
+		keep[f.Name] = true
+	}
+	for n, h := range old.SHA256 {
+		if keep[n] || !strings.HasPrefix(n, agentwire.CCDPrefix) || strings.Contains(n[len(agentwire.CCDPrefix):], "/") {
+			continue
+		}
+		p := filepath.Join(dir, n)
+		if cur, err := os.ReadFile(p); err != nil || sum(cur) != h {
+			continue
+		}
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("removing %s: %w", p, err)
+		}
+	}
+	return nil
 }
