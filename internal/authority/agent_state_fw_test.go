@@ -82,3 +82,38 @@ func TestAgentStateFirewall(t *testing.T) {
 		t.Errorf("server files: ccd/bob after his revocation: got %v, want it removed", err)
 	}
 }
+
+// TestServerFolderCCD: a folder `server files` wrote gets the file of a
+// user added later (else ccd-exclusive refuses them) and loses the file
+// of one revoked later, with no second `server files`; a file vpnkeys did
+// not write is left alone, and `server files` still accepts the folder.
+func TestServerFolderCCD(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, pki.P256)
+	f.addServer(t, "dc1", "vpn1.example.com:1194")
+	dir := filepath.Join(t.TempDir(), "dc1")
+	if err := f.a.WriteServerFiles(ctx, "dc1", dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "ccd", "zoe"), []byte("hand-written\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f.add(t, AddOptions{NoBundles: true}, "alice", "bob", "zoe")
+	for _, u := range []string{"alice", "bob"} {
+		if b, err := os.ReadFile(filepath.Join(dir, "ccd", u)); err != nil || !bytes.Contains(b, []byte("ifconfig-push 10.8.0.")) {
+			t.Fatalf("ccd/%s after adding: got %q, %v; want their address", u, b, err)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "ccd", "zoe")); string(b) != "hand-written\n" {
+		t.Errorf("ccd/zoe: got %q, want the hand-written file kept", b)
+	}
+	if _, err := f.a.RevokeUsers(ctx, []string{"bob"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ccd", "bob")); !os.IsNotExist(err) {
+		t.Errorf("ccd/bob after revoking: got %v, want it removed", err)
+	}
+	if _, err := f.a.WriteServerFilesTo(ctx, "dc1", dir, false); err == nil || !strings.Contains(err.Error(), "ccd/zoe") {
+		t.Fatalf("server files over a hand-written ccd/zoe: got %v, want it named as not vpnkeys'", err)
+	}
+}
