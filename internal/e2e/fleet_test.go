@@ -163,9 +163,12 @@ func (f *fleet) profileFor(t testing.TB, profile string, d *datacenter) string {
 	return p
 }
 
-// dial connects a client with profile to d and leaves it running.
+// dial connects a client with profile (USER.ovpn) to d and leaves it
+// running, once d's agent wrote the user's client-config file (without
+// it, ccd-exclusive refuses the user).
 func (f *fleet) dial(t testing.TB, profile string, d *datacenter) *testenv.Proc {
 	t.Helper()
+	waitFile(t, filepath.Join(d.dir, "ccd", strings.TrimSuffix(filepath.Base(profile), ".ovpn")), d.agent)
 	p := f.ns.OpenVPN(t, "--config", f.profileFor(t, profile, d), "--dev", "null", "--ifconfig-noexec",
 		"--route-noexec", "--verb", "3")
 	if p.WaitFor(30*time.Second, ready, "Exiting due to fatal error") != ready {
