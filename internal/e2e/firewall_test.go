@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -205,4 +206,34 @@ func BenchmarkMembershipToRule(b *testing.B) {
 	b.ReportMetric(float64(took[len(took)/2].Milliseconds()), "ms-median")
 	b.ReportMetric(float64(took[len(took)-1].Milliseconds()), "ms-worst")
 	b.ReportMetric(0, "ns/op")
+}
+
+// TestCCDExclusive: the generated server.conf refuses a user whose
+// client-config file is missing (ccd-exclusive), even with a valid
+// certificate; `vpnkeys add` after `server files` wrote the new user's
+// file into that folder, so they connect.
+func TestCCDExclusive(t *testing.T) {
+	ns := newNetns(t)
+	base := t.TempDir()
+	traversable(t, base)
+	data := filepath.Join(base, "data")
+	env := withRunDir(t, []string{"VPNKEYS_DATA=" + data, "VPNKEYS_CA_PASSPHRASE=ccd e2e passphrase"})
+	mustRun(t, env, "init")
+	mustRun(t, env, "server", "add", "dc1", "--remote", "127.0.0.1:11943/udp")
+	srvDir := filepath.Join(base, "server")
+	mustRun(t, env, "server", "files", "dc1", "--out", srvDir)
+	mustRun(t, env, "add", "alice", "bob")
+	srv := ns.startServer(t, srvDir)
+	if err := os.Remove(filepath.Join(srvDir, "ccd", "alice")); err != nil {
+		t.Fatalf("alice's client-config file, written by add: %v", err)
+	}
+	if ok, log := ns.connect(t, filepath.Join(data, "bundles", "alice", "alice.ovpn")); ok {
+		t.Fatalf("alice connected without a client-config file:\n%s", log)
+	}
+	if srv.WaitFor(5*time.Second, "client-config-dir authentication failed") == "" {
+		t.Errorf("server did not log the ccd-exclusive refusal:\n%s", srv.Log())
+	}
+	if ok, log := ns.connect(t, filepath.Join(data, "bundles", "bob", "bob.ovpn")); !ok {
+		t.Fatalf("bob could not connect:\n%s\nserver:\n%s", log, srv.Log())
+	}
 }
