@@ -65,7 +65,9 @@
 // or /usr/sbin/nft), leaves the previous table in force, counts in
 // vpnkeys_agent_apply_errors_total and is reported until one loads; the
 // files are applied regardless. An empty Firewall removes nothing, and the
-// agent never touches another table. The saved state's ruleset is loaded
+// agent never touches another table: Validate rejects a state whose
+// ruleset says anything outside table inet vpnkeys (flush ruleset,
+// another table, an include). The saved state's ruleset is loaded
 // again at start, so a reboot, which empties the kernel's tables, gets
 // the firewall back before the control plane answers.
 //

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -62,4 +63,69 @@ func (r *runner) applyFirewall(ctx context.Context, st agentwire.State) {
 	}
 	r.fwHash, r.fwErr = h, ""
 	r.log.Info("firewall ruleset applied", "version", st.Version, "sha256", h[:12])
+}
+
+// ownTableOnly checks that ruleset touches vpnkeys' own table and nothing
+// else: outside braces it may only say `table inet vpnkeys`, `delete
+// table inet vpnkeys` and open `table inet vpnkeys { ... }` (comments
+// aside), so even a control plane that went wrong cannot flush the host's
+// ruleset or another table through the agent.
+func ownTableOnly(ruleset string) error {
+	own := "table " + firewall.Table
+	depth, quoted, comment := 0, false, false
+	var stmt []byte
+	end := func() error {
+		s := string(bytes.Join(bytes.Fields(stmt), []byte(" ")))
+		stmt = stmt[:0]
+		if s == "" || s == own || s == "delete "+own {
+			return nil
+		}
+		return fmt.Errorf("the firewall ruleset says %.60q outside table %s", s, firewall.Table)
+	}
+	for i := 0; i < len(ruleset); i++ {
+		c := ruleset[i]
+		switch {
+		case comment:
+			comment = c != '\n'
+			if c == '\n' && depth == 0 {
+				if err := end(); err != nil {
+					return err
+				}
+			}
+			continue
+		case quoted:
+			quoted = c != '"'
+		case c == '"':
+			quoted = true
+		case c == '#':
+			comment = true
+			continue
+		case c == '{':
+			if depth == 0 {
+				if s := string(bytes.Join(bytes.Fields(stmt), []byte(" "))); s != own {
+					return fmt.Errorf("the firewall ruleset opens %.60q, not table %s", s, firewall.Table)
+				}
+				stmt = stmt[:0]
+			}
+			depth++
+			continue
+		case c == '}':
+			if depth--; depth < 0 {
+				return fmt.Errorf("the firewall ruleset closes a brace it never opened")
+			}
+			continue
+		case depth == 0 && (c == '\n' || c == ';'):
+			if err := end(); err != nil {
+				return err
+			}
+			continue
+		}
+		if depth == 0 {
+			stmt = append(stmt, c)
+		}
+	}
+	if depth != 0 || quoted {
+		return fmt.Errorf("the firewall ruleset ends inside a block or a string")
+	}
+	return end()
 }

@@ -171,3 +171,39 @@ func ccdNames(t *testing.T, dir string) []string {
 	}
 	return out
 }
+
+// TestOwnTableOnly: a state's ruleset may touch table inet vpnkeys and
+// nothing else; anything else rejects the state before a file is written.
+func TestOwnTableOnly(t *testing.T) {
+	rendered := fwState(t, 1, "10.1.0.0/16", "alice").Firewall
+	for name, rs := range map[string]string{
+		"ok/rendered":            rendered,
+		"ok/braces in a comment": "# a { b } c ; flush ruleset\ntable inet vpnkeys\ndelete table inet vpnkeys\ntable inet vpnkeys { chain c { iifname \"x}\" drop; } }\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			if err := ownTableOnly(rs); err != nil {
+				t.Fatalf("got %v, want nil", err)
+			}
+		})
+	}
+	for name, rs := range map[string]string{
+		"fail/flush ruleset":       "flush ruleset\n" + rendered,
+		"fail/after the table":     rendered + "delete table ip filter\n",
+		"fail/semicolon":           "table inet vpnkeys; flush ruleset\n",
+		"fail/another table block": rendered + "table ip filter { chain input { type filter hook input priority 0; policy drop; } }\n",
+		"fail/unbalanced":          "table inet vpnkeys { chain c {\n",
+		"fail/stray brace":         "}\nflush ruleset\n",
+		"fail/include":             "include \"/etc/nftables.conf\"\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			if err := ownTableOnly(rs); err == nil {
+				t.Fatal("got nil, want an error")
+			}
+			st := fwState(t, 1, "10.1.0.0/16", "alice")
+			st.Firewall = rs
+			if err := Validate(st, "dc1"); err == nil {
+				t.Fatal("Validate: got nil, want the state rejected")
+			}
+		})
+	}
+}

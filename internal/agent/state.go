@@ -29,8 +29,12 @@ var AllowedFiles = []string{"server.conf", "ca.crt", "server.crt", "server.key",
 // allowedModes are the file modes a state may ask for.
 var allowedModes = []uint32{0o600, 0o644, 0o755}
 
-// maxFile bounds one file of a state.
-const maxFile = 4 << 20
+// maxFile bounds one file of a state, maxRuleset its firewall ruleset
+// (10,000 users in 100 groups render about 1 MB).
+const (
+	maxFile    = 4 << 20
+	maxRuleset = 64 << 20
+)
 
 // Validate checks a state from the control plane before anything of it is
 // applied: it is for server, names only allowed files once each with an
@@ -60,6 +64,14 @@ func Validate(st agentwire.State, server string) error {
 		}
 		if len(f.Data) > maxFile {
 			return bad("file %s: %d bytes is too large", f.Name, len(f.Data))
+		}
+	}
+	if st.Firewall != "" {
+		if len(st.Firewall) > maxRuleset {
+			return bad("firewall ruleset of %d bytes is too large", len(st.Firewall))
+		}
+		if err := ownTableOnly(st.Firewall); err != nil {
+			return bad("%v", err)
 		}
 	}
 	for _, s := range st.Revoked {
