@@ -35,8 +35,13 @@ type Applier struct {
 // Applied tells what an Apply changed.
 type Applied struct {
 	Changed   []string // files written
+	Removed   []string // client-config files of users no longer in the state
 	Restarted bool     // the restart command ran and succeeded
 }
+
+// ccdDir is the folder of the client-config files in the server's folder
+// (server.conf's `client-config-dir ccd`).
+var ccdDir = strings.TrimSuffix(agentwire.CCDPrefix, "/")
 
 // Apply writes st's files into the folder as one change: each changed
 // file goes to a temporary file beside it and is fsynced first; only when
@@ -44,10 +49,13 @@ type Applied struct {
 // fsynced. A failure before the renames (a full disk) removes the
 // temporary files and leaves every old file in place. crl.pem's mtime
 // always moves forward (OpenVPN reloads it only when its size or mtime in
-// seconds changed). When a RestartFiles file changed, the restart command
-// runs; a new crl.pem never restarts OpenVPN. Validate st first.
+// seconds changed). The client-config files go to ccd/ (made 0755: OpenVPN
+// reads them as nobody) in the same step; those of users the state no
+// longer holds are removed only after the new ones are in place. When a
+// RestartFiles file changed, the restart command runs; a new crl.pem or
+// client-config file never restarts OpenVPN. Validate st first.
 func (ap *Applier) Apply(ctx context.Context, st agentwire.State) (Applied, error) {
-	if err := safefile.MkdirAllMode(ap.Dir, 0o755); err != nil {
+	if err := safefile.MkdirAllMode(filepath.Join(ap.Dir, ccdDir), 0o755); err != nil {
 		return Applied{}, err
 	}
 	var staged []stagedFile
@@ -76,10 +84,13 @@ func (ap *Applier) Apply(ctx context.Context, st agentwire.State) (Applied, erro
 		}
 		res.Changed = append(res.Changed, s.name)
 	}
-	if len(staged) > 0 {
-		if err := safefile.SyncDir(ap.Dir); err != nil {
-			return res, err
-		}
+	if err := ap.syncDirs(res.Changed); err != nil {
+		return res, err
+	}
+	removed, err := ap.removeStale(st)
+	res.Removed = removed
+	if err != nil {
+		return res, err
 	}
 	if ap.needsRestart(res.Changed) {
 		if err := ap.restart(ctx, res.Changed); err != nil {
@@ -106,7 +117,7 @@ func (ap *Applier) stage(f agentwire.File) (stagedFile, bool, error) {
 			return stagedFile{}, false, nil
 		}
 	}
-	fh, err := os.CreateTemp(ap.Dir, "."+f.Name+".tmp-*")
+	fh, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(f.Name)+".tmp-*")
 	if err != nil {
 		return stagedFile{}, false, fmt.Errorf("writing %s: %w", f.Name, err)
 	}
@@ -120,6 +131,59 @@ func (ap *Applier) stage(f agentwire.File) (stagedFile, bool, error) {
 		return stagedFile{}, false, fmt.Errorf("writing %s: %w", f.Name, err)
 	}
 	return s, true, nil
+}
+
+// syncDirs fsyncs the folders whose entries changed: the server's folder
+// and ccd/.
+func (ap *Applier) syncDirs(changed []string) error {
+	top, ccd := false, false
+	for _, n := range changed {
+		if strings.HasPrefix(n, agentwire.CCDPrefix) {
+			ccd = true
+		} else {
+			top = true
+		}
+	}
+	if top {
+		if err := safefile.SyncDir(ap.Dir); err != nil {
+			return err
+		}
+	}
+	if ccd {
+		return safefile.SyncDir(filepath.Join(ap.Dir, ccdDir))
+	}
+	return nil
+}
+
+// removeStale removes from ccd/ every file st does not hold: the users it
+// names are no longer vpnkeys' (ccd-exclusive then refuses them). The
+// folder is vpnkeys' own; what else is in it goes too.
+func (ap *Applier) removeStale(st agentwire.State) ([]string, error) {
+	keep := map[string]bool{}
+	for _, f := range st.Files {
+		if u, ok := strings.CutPrefix(f.Name, agentwire.CCDPrefix); ok {
+			keep[u] = true
+		}
+	}
+	dir := filepath.Join(ap.Dir, ccdDir)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", dir, err)
+	}
+	var removed []string
+	for _, e := range entries {
+		if keep[e.Name()] || e.IsDir() {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return removed, fmt.Errorf("removing %s: %w", agentwire.CCDPrefix+e.Name(), err)
+		}
+		removed = append(removed, agentwire.CCDPrefix+e.Name())
+	}
+	if len(removed) > 0 {
+		return removed, safefile.SyncDir(dir)
+	}
+	return nil, nil
 }
 
 // writeSync writes, chmods, fsyncs and closes fh.

@@ -74,7 +74,7 @@ func TestApply(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[string]string{"server.conf": "644:port 1194\n", "server.key": "600:KEY", "crl.pem": "644:CRL-1", "vpnkeys-session.sh": "755:#!/bin/sh\nexit 0\n"}
+		want := map[string]string{"server.conf": "644:port 1194\n", "server.key": "600:KEY", "crl.pem": "644:CRL-1", "vpnkeys-session.sh": "755:#!/bin/sh\nexit 0\n", "ccd": "755:"}
 		if got := readDir(t, dir); !mapsEqual(got, want) {
 			t.Errorf("folder: got %v, want %v", got, want)
 		}
@@ -146,6 +146,7 @@ func TestValidate(t *testing.T) {
 	ok.Revoked = []string{"0A1B", "0a:1b:ff", "00FF"}
 	ok.Refused = []string{"zack"}
 	ok.End = []agentwire.End{{ID: 1, User: "bob", Before: time.Now()}}
+	ok.Files = append(ok.Files, file("ccd/alice", 0o644, "ifconfig-push 10.8.0.2 255.255.255.0\n"))
 	if err := Validate(ok, "dc1"); err != nil {
 		t.Fatalf("ok state: %v", err)
 	}
@@ -162,6 +163,11 @@ func TestValidate(t *testing.T) {
 		"fail/bad serial":       func(s *agentwire.State) { s.Revoked = []string{"zz"} },
 		"fail/bad refused user": func(s *agentwire.State) { s.Refused = []string{"../x"} },
 		"fail/end without time": func(s *agentwire.State) { s.End = []agentwire.End{{User: "bob"}} },
+		"fail/ccd nested":       func(s *agentwire.State) { s.Files[0].Name = "ccd/a/b" },
+		"fail/ccd parent":       func(s *agentwire.State) { s.Files[0].Name = "ccd/../server.conf" },
+		"fail/ccd no user":      func(s *agentwire.State) { s.Files[0].Name = "ccd/" },
+		"fail/ccd bad user":     func(s *agentwire.State) { s.Files[0].Name = "ccd/Alice Smith" },
+		"fail/other folder":     func(s *agentwire.State) { s.Files[0].Name = "keys/alice" },
 	} {
 		t.Run(name, func(t *testing.T) {
 			st := simpleState("port 1194\n", "CRL")

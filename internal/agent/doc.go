@@ -51,6 +51,26 @@
 // timeout, output logged); crl.pem never restarts OpenVPN. The applied
 // state is saved as state.json (0600: it holds server.key).
 //
+// # Client configs and the firewall (apply.go, firewall.go)
+//
+// The state's files include one client-config file per user, named
+// "ccd/USER" (the only names with a slash Validate accepts); Apply writes
+// them into ccd/ (0755) in the same step as the other files and removes,
+// after the renames, every other file in ccd/: the generated server.conf
+// has ccd-exclusive, so a user without a file is refused. The state's
+// Firewall is an nftables ruleset for vpnkeys' own table, written as
+// table / delete table / table {...}: applyFirewall loads it with
+// `nft -f -` (one transaction) when its SHA-256 differs from the one in
+// force. A ruleset nft refuses, or nft missing (--nft, else nft on PATH
+// or /usr/sbin/nft), leaves the previous table in force, counts in
+// vpnkeys_agent_apply_errors_total and is reported until one loads; the
+// files are applied regardless. An empty Firewall removes nothing, and the
+// agent never touches another table: Validate rejects a state whose
+// ruleset says anything outside table inet vpnkeys (flush ruleset,
+// another table, an include). The saved state's ruleset is loaded
+// again at start, so a reboot, which empties the kernel's tables, gets
+// the firewall back before the control plane answers.
+//
 // # Sessions (sessions.go)
 //
 // OpenVPN's `status 3` carries no certificate serial, so the generated

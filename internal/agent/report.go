@@ -12,7 +12,7 @@ import (
 // held.
 func (r *runner) report() agentwire.Report {
 	var errs []string
-	for _, e := range []string{r.applyErr, r.mgmtErr} {
+	for _, e := range []string{r.applyErr, r.fwErr, r.mgmtErr} {
 		if e != "" {
 			errs = append(errs, e)
 		}

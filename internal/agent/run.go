@@ -40,6 +40,7 @@ type Config struct {
 	SweepInterval  time.Duration // how often sessions are checked without a new state
 	Wait           time.Duration // long-poll wait (default agentwire.DefaultWait)
 	MetricsListen  string        // --metrics-listen ADDR, "" for none
+	Nft            string        // --nft: the nft binary; "" looks it up when a state has a ruleset
 	Logger         *slog.Logger
 	AgentVersion   string
 }
@@ -60,6 +61,8 @@ type runner struct {
 	seen      int64 // the newest version received, applied or rejected
 	appliedAt time.Time
 	applyErr  string
+	fwHash    string // SHA-256 of the ruleset in force ("" before one loaded)
+	fwErr     string // why the state's ruleset is not in force
 	mgmtErr   string
 	mgmtOK    bool
 	sessions  []agentwire.Session
@@ -199,6 +202,7 @@ func (r *runner) take(ctx context.Context, st agentwire.State) error {
 	if r.have && st.Hash == r.st.Hash {
 		r.st.Version, r.seen, r.applyErr = st.Version, st.Version, ""
 		r.m.version.Set(float64(st.Version))
+		r.applyFirewall(ctx, st) // retried: nft may have been missing
 		return nil
 	}
 	res, err := r.applier.Apply(ctx, st)
@@ -210,10 +214,11 @@ func (r *runner) take(ctx context.Context, st agentwire.State) error {
 	if err != nil {
 		r.failed(err, st.Version) // the files are in place; the restart failed
 	}
+	r.applyFirewall(ctx, st)
 	if serr := saveState(r.cfg.StateDir, st); serr != nil {
 		r.log.Error("saving applied state", "err", serr)
 	}
-	r.log.Info("state applied", "version", st.Version, "changed", res.Changed, "restarted", res.Restarted)
+	r.log.Info("state applied", "version", st.Version, "changed", len(res.Changed), "removed", res.Removed, "restarted", res.Restarted)
 	r.checkCRL()
 	return nil
 }

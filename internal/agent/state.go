@@ -19,16 +19,22 @@ import (
 	"github.com/vpnkeys/vpnkeys/internal/safefile"
 )
 
-// AllowedFiles are the only names a state may write into the server's
-// folder: what `vpnkeys server files` writes. Anything else (a path, a
-// dot file, another name) rejects the whole state.
+// AllowedFiles are the only base names a state may write into the
+// server's folder: what `vpnkeys server files` writes. Besides them only
+// client-config files, agentwire.CCDPrefix and a valid user name, are
+// allowed; anything else (another path, a dot file, another name)
+// rejects the whole state.
 var AllowedFiles = []string{"server.conf", "ca.crt", "server.crt", "server.key", "ta.key", "crl.pem", "vpnkeys-session.sh"}
 
 // allowedModes are the file modes a state may ask for.
 var allowedModes = []uint32{0o600, 0o644, 0o755}
 
-// maxFile bounds one file of a state.
-const maxFile = 4 << 20
+// maxFile bounds one file of a state, maxRuleset its firewall ruleset
+// (10,000 users in 100 groups render about 1 MB).
+const (
+	maxFile    = 4 << 20
+	maxRuleset = 64 << 20
+)
 
 // Validate checks a state from the control plane before anything of it is
 // applied: it is for server, names only allowed files once each with an
@@ -46,8 +52,8 @@ func Validate(st agentwire.State, server string) error {
 	}
 	seen := map[string]bool{}
 	for _, f := range st.Files {
-		if !slices.Contains(AllowedFiles, f.Name) || filepath.Base(f.Name) != f.Name {
-			return bad("file name %q is not one of %s", f.Name, strings.Join(AllowedFiles, ", "))
+		if !allowedName(f.Name) {
+			return bad("file name %q is not one of %s, or %sUSER", f.Name, strings.Join(AllowedFiles, ", "), agentwire.CCDPrefix)
 		}
 		if seen[f.Name] {
 			return bad("file %s given twice", f.Name)
@@ -58,6 +64,14 @@ func Validate(st agentwire.State, server string) error {
 		}
 		if len(f.Data) > maxFile {
 			return bad("file %s: %d bytes is too large", f.Name, len(f.Data))
+		}
+	}
+	if st.Firewall != "" {
+		if len(st.Firewall) > maxRuleset {
+			return bad("firewall ruleset of %d bytes is too large", len(st.Firewall))
+		}
+		if err := ownTableOnly(st.Firewall); err != nil {
+			return bad("%v", err)
 		}
 	}
 	for _, s := range st.Revoked {
@@ -76,6 +90,15 @@ func Validate(st agentwire.State, server string) error {
 		}
 	}
 	return nil
+}
+
+// allowedName tells whether a state may write the file name: one of
+// AllowedFiles, or a user's client-config file "ccd/USER".
+func allowedName(name string) bool {
+	if user, ok := strings.CutPrefix(name, agentwire.CCDPrefix); ok {
+		return account.ValidName(user) == nil
+	}
+	return slices.Contains(AllowedFiles, name) && filepath.Base(name) == name
 }
 
 // parseSerial reads a certificate serial in any of the forms it comes
@@ -103,12 +126,25 @@ func serialKey(n *big.Int) string {
 	return s
 }
 
-// fileHashes maps each file of st to its SHA-256 in hex, for reports.
+// fileHashes maps each file of st to its SHA-256 in hex, for reports;
+// the client-config files (one per user: too many to list) share one
+// entry, "ccd/", the SHA-256 of their names and contents in order.
 func fileHashes(st agentwire.State) map[string]string {
-	m := make(map[string]string, len(st.Files))
+	m := make(map[string]string, len(AllowedFiles)+1)
+	ccd := sha256.New()
+	n := 0
 	for _, f := range st.Files {
+		if strings.HasPrefix(f.Name, agentwire.CCDPrefix) {
+			fmt.Fprintf(ccd, "%s\x00%d\x00", f.Name, len(f.Data))
+			ccd.Write(f.Data)
+			n++
+			continue
+		}
 		s := sha256.Sum256(f.Data)
 		m[f.Name] = hex.EncodeToString(s[:])
+	}
+	if n > 0 {
+		m[agentwire.CCDPrefix] = hex.EncodeToString(ccd.Sum(nil))
 	}
 	return m
 }

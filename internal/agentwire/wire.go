@@ -77,14 +77,24 @@ type State struct {
 	Refused []string `json:"refused"`
 	// End asks to end sessions without revoking (vpnkeys disconnect).
 	End []End `json:"end,omitempty"`
+	// Firewall is the server's nftables ruleset (the agent loads it with
+	// `nft -f`, one transaction replacing only vpnkeys' own table); ""
+	// manages no firewall and removes nothing.
+	Firewall string `json:"firewall,omitempty"`
 }
 
 // File is one file of the server's folder.
 type File struct {
-	Name string `json:"name"` // a base name: server.conf, ca.crt, crl.pem ...
+	// Name is a base name (server.conf, ca.crt, crl.pem ...) or, for a
+	// user's client-config file, CCDPrefix and the user name.
+	Name string `json:"name"`
 	Mode uint32 `json:"mode"` // 0600, 0644 or 0755
 	Data []byte `json:"data"`
 }
+
+// CCDPrefix starts the names of client-config files ("ccd/alice"): the
+// server folder's ccd/ holds one per user, and nothing else.
+const CCDPrefix = "ccd/"
 
 // Files whose change needs OpenVPN restarted; crl.pem (re-read on every
 // handshake) never does.

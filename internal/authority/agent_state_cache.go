@@ -114,14 +114,14 @@ func (a *Authority) agentState(ctx context.Context, server string) (agentwire.St
 			if err != nil {
 				return agentwire.State{}, err
 			}
-			files, err := a.serverFiles(ctx, u, server, sh.crl.PEM)
+			files, ruleset, err := a.serverFiles(ctx, u, server, sh.crl.PEM)
 			if err != nil {
 				return agentwire.State{}, err
 			}
 			st := agentwire.State{
 				Server: server, Version: v, At: a.now().UTC(),
 				CRL:     agentwire.CRL{Number: sh.crl.Number, ThisUpdate: sh.crl.ThisUpdate.UTC(), NextUpdate: sh.crl.NextUpdate.UTC()},
-				Revoked: sh.revoked, Refused: sh.refused, End: sh.end,
+				Revoked: sh.revoked, Refused: sh.refused, End: sh.end, Firewall: ruleset,
 				Files: make([]agentwire.File, len(files)),
 			}
 			for i, f := range files {

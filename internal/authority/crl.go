@@ -115,6 +115,7 @@ func crlInfo(c store.CRL) (CRLInfo, error) {
 // is there. The database is read again so a process that lost a race still
 // writes the newest CRL, never an older one. A folder OpenVPN could not
 // read the file from after dropping privileges is logged as an error.
+// Their client-config files follow too (publishCCD).
 func (a *Authority) publishCRL(ctx context.Context) (CRLInfo, error) {
 	c, err := a.db.Q().GetCRL(ctx)
 	if err != nil {
@@ -154,6 +155,7 @@ func (a *Authority) publishCRL(ctx context.Context) (CRLInfo, error) {
 			a.log.Error("server folder unreadable for OpenVPN", "server", o.Server, "err", err)
 		}
 	}
+	a.publishCCD(ctx)
 	return info, errors.Join(errs...)
 }
 

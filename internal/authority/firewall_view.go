@@ -4,10 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 
 	"github.com/vpnkeys/vpnkeys/internal/access"
+	"github.com/vpnkeys/vpnkeys/internal/agentwire"
+	"github.com/vpnkeys/vpnkeys/internal/bundle"
 	"github.com/vpnkeys/vpnkeys/internal/firewall"
+	"github.com/vpnkeys/vpnkeys/internal/ovpn"
+	"github.com/vpnkeys/vpnkeys/internal/safefile"
 	"github.com/vpnkeys/vpnkeys/internal/store"
 )
 
@@ -43,7 +49,7 @@ func (a *Authority) Firewall(ctx context.Context, server string) (FirewallView, 
 	if err != nil {
 		return FirewallView{}, fmt.Errorf("reading subnet of server %s: %w", server, err)
 	}
-	ruleset, ccd, err := firewall.Render(firewall.Server{Name: srv.Name, Subnet: subnet.Masked()}, members, groups)
+	ruleset, ccd, err := firewall.Render(firewall.Server{Name: srv.Name, Subnet: subnet.Masked(), Device: ovpn.DeviceName(srv.Name)}, members, groups)
 	if err != nil {
 		return FirewallView{}, err
 	}
@@ -100,4 +106,15 @@ func (a *Authority) firewallInput(ctx context.Context, q *store.Queries, server 
 		members = append(members, firewall.Member{User: x.User, Address: ip, Groups: groupsOf[x.User]})
 	}
 	return members, groups, nil
+}
+
+// ccdFiles are v's client-config files as files of the server folder,
+// "ccd/USER" (0644: OpenVPN reads them as nobody), sorted by user.
+func ccdFiles(v FirewallView) []bundle.File {
+	users := slices.Sorted(maps.Keys(v.CCD))
+	out := make([]bundle.File, len(users))
+	for i, u := range users {
+		out[i] = bundle.File{Name: agentwire.CCDPrefix + u, Mode: safefile.PublicMode, Data: []byte(v.CCD[u])}
+	}
+	return out
 }

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/vpnkeys/vpnkeys/internal/account"
+	"github.com/vpnkeys/vpnkeys/internal/agentwire"
 	"github.com/vpnkeys/vpnkeys/internal/bundle"
 	"github.com/vpnkeys/vpnkeys/internal/ovpn"
 	"github.com/vpnkeys/vpnkeys/internal/pki"
@@ -90,8 +92,10 @@ const hookMode = 0o755
 
 // ServerFiles renders everything server name needs, in memory, in
 // ServerFileNames order, each with the mode it must have on disk (keys
-// 0600, the hook 0755). The server's certificate is issued on first use
-// and kept (its key sealed) for later calls.
+// 0600, the hook 0755), then one client-config file per active user,
+// "ccd/USER" (server.conf's ccd-exclusive refuses a user without one).
+// The server's certificate is issued on first use and kept (its key
+// sealed) for later calls.
 func (a *Authority) ServerFiles(ctx context.Context, name string) ([]bundle.File, error) {
 	u, err := a.ca()
 	if err != nil {
@@ -101,12 +105,28 @@ func (a *Authority) ServerFiles(ctx context.Context, name string) ([]bundle.File
 	if err != nil {
 		return nil, err
 	}
-	return a.serverFiles(ctx, u, name, crl.PEM)
+	files, _, err := a.serverFiles(ctx, u, name, crl.PEM)
+	return files, err
 }
 
 // serverFiles is ServerFiles with the CRL given, so AgentState's files
-// and its CRL description come from one read.
-func (a *Authority) serverFiles(ctx context.Context, u *unlockedCA, name string, crlPEM []byte) ([]bundle.File, error) {
+// and its CRL description come from one read; it returns the server's
+// nftables ruleset too, rendered with the client-config files
+// (Firewall).
+func (a *Authority) serverFiles(ctx context.Context, u *unlockedCA, name string, crlPEM []byte) ([]bundle.File, string, error) {
+	files, err := a.baseFiles(ctx, u, name, crlPEM)
+	if err != nil {
+		return nil, "", err
+	}
+	fw, err := a.Firewall(ctx, name)
+	if err != nil {
+		return nil, "", err
+	}
+	return append(files, ccdFiles(fw)...), fw.Ruleset, nil
+}
+
+// baseFiles are the files of ServerFileNames.
+func (a *Authority) baseFiles(ctx context.Context, u *unlockedCA, name string, crlPEM []byte) ([]bundle.File, error) {
 	srv, err := a.db.Q().GetServer(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("%w: %s", ErrServerNotFound, name)
@@ -204,12 +224,19 @@ func (a *Authority) WriteServerFilesTo(ctx context.Context, name, dir string, fo
 }
 
 func (a *Authority) writeServerFiles(ctx context.Context, name, abs string, files []bundle.File) error {
+	if err := safefile.MkdirAllMode(filepath.Join(abs, strings.TrimSuffix(agentwire.CCDPrefix, "/")), serverDirMode); err != nil {
+		return err
+	}
+	old := readManifest(abs)
 	for _, f := range files {
 		if err := safefile.WriteFile(filepath.Join(abs, f.Name), f.Data, f.Mode); err != nil {
 			return err
 		}
 	}
 	if err := writeManifest(abs, name, files, a.now()); err != nil {
+		return err
+	}
+	if err := removeStaleCCD(abs, old, files); err != nil {
 		return err
 	}
 	return a.withRetry(ctx, func(q *store.Queries) error {

@@ -101,7 +101,11 @@ state whole: files written and fsynced first, then renamed into place.
 A change of server.conf, ca.crt, server.crt, server.key or ta.key runs
 --restart-command; a new crl.pem never does. Sessions of revoked
 certificates end through the management socket (client-kill with HALT).
-When the control plane is away the agent keeps enforcing the last state.`,
+Each user's client-config file goes to ccd/ with the other files; the
+firewall ruleset (table inet vpnkeys, nothing else) is loaded with
+'nft -f' in one transaction: one the kernel refuses leaves the previous
+one in force and is reported. When the control plane is away the agent
+keeps enforcing the last state.`,
 		Example: `  vpnkeys agent run --state /var/lib/vpnkeys-agent --dir /etc/openvpn/server \
     --restart-command 'systemctl restart openvpn-server@server' --metrics-listen 127.0.0.1:9477`,
 		Args: exactArgs(0, "no arguments"),
@@ -131,5 +135,6 @@ When the control plane is away the agent keeps enforcing the last state.`,
 	f.StringVar(&cfg.RestartCommand, "restart-command", "", "run with sh -c when server.conf or the server's keys change")
 	f.DurationVar(&cfg.ReportInterval, "report-interval", agent.DefaultReportInterval, "how often to report sessions")
 	f.StringVar(&cfg.MetricsListen, "metrics-listen", "", "serve Prometheus metrics on ADDR (/metrics)")
+	f.StringVar(&cfg.Nft, "nft", "", "the nft binary that loads the firewall (default: nft on PATH, /usr/sbin/nft)")
 	return cmd
 }

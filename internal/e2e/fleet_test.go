@@ -39,6 +39,10 @@ type datacenter struct {
 	state string // the agent's state folder
 	agent *testenv.Proc
 	vpn   *testenv.Proc
+	// ns is the datacenter's own namespace (nil: the fleet's shared one),
+	// agentArgs more `agent run` flags; set by newFleetWith's prepare.
+	ns        *netns
+	agentArgs []string
 }
 
 // newFleet initialises a CA, registers n servers, starts serve with an
@@ -46,6 +50,14 @@ type datacenter struct {
 // OpenVPN server from the files its agent wrote. extraEnv is added to
 // every vpnkeys process (a PostgreSQL DSN, for instance).
 func newFleet(t testing.TB, n int, extraEnv ...string) *fleet {
+	t.Helper()
+	return newFleetWith(t, n, nil, extraEnv...)
+}
+
+// newFleetWith is newFleet calling prepare (when not nil) for each
+// datacenter before its agent and OpenVPN start: to give it a namespace
+// of its own, or agent flags.
+func newFleetWith(t testing.TB, n int, prepare func(testing.TB, *datacenter), extraEnv ...string) *fleet {
 	t.Helper()
 	f := &fleet{root: t, ns: &netns{testenv.NewNetns(t, "fleet")}, base: t.TempDir()}
 	traversable(t, f.base)
@@ -60,6 +72,9 @@ func newFleet(t testing.TB, n int, extraEnv ...string) *fleet {
 		d.state = filepath.Join(f.base, d.name, "agent")
 		mustRun(t, f.env, "server", "add", d.name, "--remote", fmt.Sprintf("127.0.0.1:%d/udp", d.port),
 			"--subnet", fmt.Sprintf("10.%d.0.0/24", 60+i))
+		if prepare != nil {
+			prepare(t, d)
+		}
 		f.dcs = append(f.dcs, d)
 	}
 	f.agentAddr = freeAddr(t)
@@ -84,7 +99,7 @@ func newFleet(t testing.TB, n int, extraEnv ...string) *fleet {
 	for _, d := range f.dcs {
 		waitFile(t, filepath.Join(d.dir, "server.conf"), d.agent)
 		traversable(t, d.dir)
-		d.vpn = f.ns.startServer(t, d.dir)
+		d.vpn = f.nsOf(d).startServer(t, d.dir)
 	}
 	return f
 }
@@ -112,9 +127,18 @@ func (f *fleet) startServe(t testing.TB) {
 
 func (f *fleet) startAgent(t testing.TB, d *datacenter) {
 	t.Helper()
-	cmd := exec.Command(binary(t), "agent", "run", "--state", d.state, "--dir", d.dir, "--report-interval", "1s")
+	args := append([]string{"agent", "run", "--state", d.state, "--dir", d.dir, "--report-interval", "1s"}, d.agentArgs...)
+	cmd := exec.Command(binary(t), args...)
 	cmd.Env = append(os.Environ(), f.env...)
 	d.agent = testenv.Background(t, cmd)
+}
+
+// nsOf is the namespace d's OpenVPN server runs in.
+func (f *fleet) nsOf(d *datacenter) *netns {
+	if d.ns != nil {
+		return d.ns
+	}
+	return f.ns
 }
 
 // profileFor is user's profile narrowed to one server, so a client
@@ -139,9 +163,12 @@ func (f *fleet) profileFor(t testing.TB, profile string, d *datacenter) string {
 	return p
 }
 
-// dial connects a client with profile to d and leaves it running.
+// dial connects a client with profile (USER.ovpn) to d and leaves it
+// running, once d's agent wrote the user's client-config file (without
+// it, ccd-exclusive refuses the user).
 func (f *fleet) dial(t testing.TB, profile string, d *datacenter) *testenv.Proc {
 	t.Helper()
+	waitFile(t, filepath.Join(d.dir, "ccd", strings.TrimSuffix(filepath.Base(profile), ".ovpn")), d.agent)
 	p := f.ns.OpenVPN(t, "--config", f.profileFor(t, profile, d), "--dev", "null", "--ifconfig-noexec",
 		"--route-noexec", "--verb", "3")
 	if p.WaitFor(30*time.Second, ready, "Exiting due to fatal error") != ready {

@@ -86,9 +86,17 @@ func TestRevokeReachesOpenVPN(t *testing.T) {
 		t.Fatalf("alice could not connect:\n%s\nserver:\n%s", log, srv.Log())
 	}
 
-	// The revoke commits, then cannot replace crl.pem (as if it died).
+	// The revoke commits, then cannot replace crl.pem (as if it died
+	// before it wrote anything: alice's client-config file, which the
+	// revoke removes and ccd-exclusive then refuses her without, is put
+	// back).
 	crl := filepath.Join(srvDir, "crl.pem")
 	stale, _ := os.ReadFile(crl)
+	ccd := filepath.Join(srvDir, "ccd", "alice")
+	ccdAlice, err := os.ReadFile(ccd)
+	if err != nil {
+		t.Fatalf("server folder: %v (`vpnkeys add` writes each user's client-config file)", err)
+	}
 	os.Remove(crl)
 	os.MkdirAll(filepath.Join(crl, "blocked"), 0o755)
 	code, out, errs := run(t, env, "revoke", "alice", "--reason", "key-compromise")
@@ -97,6 +105,7 @@ func TestRevokeReachesOpenVPN(t *testing.T) {
 	}
 	os.RemoveAll(crl)
 	os.WriteFile(crl, stale, 0o644)
+	os.WriteFile(ccd, ccdAlice, 0o644)
 	if ok, _ := ns.connect(t, alice); !ok {
 		t.Fatal("with the stale CRL alice should still connect: the test lost its premise")
 	}

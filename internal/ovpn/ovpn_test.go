@@ -76,7 +76,7 @@ func TestRenderServerConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"port 1194\n", "proto udp\n", "dev tun\n", "topology subnet\n", "server 10.8.0.0 255.255.255.0\n",
+	for _, want := range []string{"port 1194\n", "proto udp\n", "dev vpn-dc1\n", "dev-type tun\n", "client-config-dir ccd\n", "ccd-exclusive\n", "topology subnet\n", "server 10.8.0.0 255.255.255.0\n",
 		"ca ca.crt\n", "cert server.crt\n", "key server.key\n", "dh none\n", "tls-crypt ta.key\n", "crl-verify crl.pem\n",
 		"data-ciphers ", "keepalive ", "user nobody\n", "group nogroup\n", "persist-key\n"} {
 		if !strings.Contains(string(b), want) {
@@ -90,5 +90,24 @@ func TestRenderServerConfig(t *testing.T) {
 	}
 	if _, _, err := ParseSubnet("10.8.0.0/33"); err == nil {
 		t.Error("ParseSubnet(/33): got nil error")
+	}
+}
+
+func TestDeviceName(t *testing.T) {
+	long := DeviceName("datacenter-frankfurt-2")
+	for _, c := range []struct{ name, want string }{
+		{"dc1", "vpn-dc1"},
+		{"paris-main1", "vpn-paris-main1"},
+		{"datacenter-frankfurt-2", long},
+	} {
+		t.Run("ok/"+c.name, func(t *testing.T) {
+			got := DeviceName(c.name)
+			if got != c.want || len(got) > 15 {
+				t.Fatalf("got %q, want %q (at most 15 bytes)", got, c.want)
+			}
+		})
+	}
+	if long == DeviceName("datacenter-frankfurt-3") || len(long) != 15 {
+		t.Fatalf("long names: got %q and %q, want distinct 15-byte names", long, DeviceName("datacenter-frankfurt-3"))
 	}
 }

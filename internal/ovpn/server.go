@@ -2,7 +2,9 @@ package ovpn
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -32,6 +34,26 @@ type ServerData struct {
 	// and of the session files vpnkeys-session.sh writes for the agent;
 	// "" leaves both out. Check it with ValidRunDir.
 	RunDir string
+	// Device is the tun device's name (DeviceName of Name when empty):
+	// the firewall's ruleset names it.
+	Device string
+}
+
+// devicePrefix starts every device name DeviceName gives.
+const devicePrefix = "vpn-"
+
+// DeviceName is the tun device of server name: "vpn-NAME" when that fits
+// in an interface name (15 bytes), else "vpn-" and the first 11 hex
+// digits of NAME's SHA-256. Server names are lower-case a-z, 0-9, '.',
+// '_' and '-', all valid in interface names; distinct servers on one host
+// get distinct devices.
+func DeviceName(name string) string {
+	const room = 15 - len(devicePrefix)
+	if len(name) <= room {
+		return devicePrefix + name
+	}
+	h := sha256.Sum256([]byte(name))
+	return devicePrefix + hex.EncodeToString(h[:])[:room]
 }
 
 // ParseSubnet splits CIDR into the network and netmask `server` takes.
@@ -67,6 +89,9 @@ func RenderServerConfig(dir string, d ServerData) ([]byte, error) {
 		if err := checkRunDir(d.RunDir, d.Name); err != nil {
 			return nil, err
 		}
+	}
+	if d.Device == "" {
+		d.Device = DeviceName(d.Name)
 	}
 	var b bytes.Buffer
 	if err := t.Execute(&b, d); err != nil {
