@@ -8,6 +8,7 @@ import (
 
 	"github.com/vpnkeys/vpnkeys/internal/account"
 	"github.com/vpnkeys/vpnkeys/internal/pki"
+	"github.com/vpnkeys/vpnkeys/internal/store"
 )
 
 // Certificate lifetimes are settings: `--days N` on add, renew and server
@@ -78,4 +79,11 @@ func daysFitting(now, end time.Time) int {
 		n++
 	}
 	return max(n, 0)
+}
+
+// renewBefore is how long before its end a server certificate is renewed:
+// 30 days, or a third of its lifetime when that is shorter, so a server
+// given `--days 5` is not re-issued on every render of its files.
+func renewBefore(c store.Cert) time.Duration {
+	return min(30*24*time.Hour, c.NotAfter.Sub(c.NotBefore)/3)
 }

@@ -224,3 +224,34 @@ func TestCADays(t *testing.T) {
 		}
 	})
 }
+
+// TestShortServerCertKept: a server certificate of a few days is kept
+// across renders of the server's files until a third of it is left, then
+// renewed with the same lifetime.
+func TestShortServerCertKept(t *testing.T) {
+	ctx := context.Background()
+	f, clk := newClockFixture(t, 3650, 0)
+	if _, err := f.a.AddServer(ctx, ServerRequest{Name: "dc2", Remote: "vpn2.example.com:1194", Days: 6}); err != nil {
+		t.Fatal(err)
+	}
+	serial := func() string {
+		t.Helper()
+		if _, err := f.a.ServerFiles(ctx, "dc2"); err != nil {
+			t.Fatal(err)
+		}
+		c, err := f.db.Q().ActiveCert(ctx, store.KindServer, "dc2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Serial
+	}
+	first := serial()
+	clk.Add(3 * 24 * time.Hour)
+	if got := serial(); got != first {
+		t.Fatalf("day 3: got serial %s, want %s kept", got, first)
+	}
+	clk.Add(2 * 24 * time.Hour)
+	if got := serial(); got == first {
+		t.Fatalf("day 5: got serial %s kept, want a renewal", got)
+	}
+}

@@ -245,7 +245,8 @@ func CheckServerDir(dir string) error {
 const serverDirMode = 0o755
 
 // serverCert returns the server's active certificate and plain key,
-// issuing them when there is none or the current one expires within 30 days.
+// issuing them when there is none or the current one expires within 30 days
+// (a third of its lifetime for a short one: renewBefore).
 // A race lost to another process issuing it too is retried from the start:
 // reading the current certificate again and, if needed, signing afresh.
 func (a *Authority) serverCert(ctx context.Context, u *unlockedCA, srv store.Server) (certPEM, keyPEM []byte, err error) {
@@ -260,7 +261,7 @@ func (a *Authority) serverCert(ctx context.Context, u *unlockedCA, srv store.Ser
 // tryServerCert is one attempt of serverCert.
 func (a *Authority) tryServerCert(ctx context.Context, u *unlockedCA, srv store.Server) (certPEM, keyPEM []byte, err error) {
 	cur, err := a.db.Q().ActiveCert(ctx, store.KindServer, srv.Name)
-	if err == nil && cur.NotAfter.After(a.now().AddDate(0, 0, 30)) {
+	if err == nil && cur.NotAfter.After(a.now().Add(renewBefore(cur))) {
 		key, err := u.sealer.Open(cur.KeySealed, keyLabel(store.KindServer, srv.Name, cur.Serial))
 		if err != nil {
 			return nil, nil, err
