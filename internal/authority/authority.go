@@ -22,7 +22,9 @@ type Options struct {
 	// Company and Contact appear in profiles, readmes and mails.
 	Company string
 	Contact string
-	// LeafDays is the lifetime of user and server certificates.
+	// LeafDays is the lifetime of user and server certificates (config
+	// cert_days or the settings table); 0 is pki.DefaultLeafDays, which
+	// alone may be cut at the CA's end (lifetime.go).
 	LeafDays int
 	// CRLDays is how long a CRL is valid (DefaultCRLDays when zero).
 	// OpenVPN rejects every client once the CRL it reads has expired, so
@@ -87,9 +89,6 @@ func New(db *store.DB, opts Options) *Authority {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
-	}
-	if opts.LeafDays <= 0 {
-		opts.LeafDays = pki.DefaultLeafDays
 	}
 	if opts.CRLDays <= 0 {
 		opts.CRLDays = DefaultCRLDays

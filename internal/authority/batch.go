@@ -243,7 +243,7 @@ func (a *Authority) plan(u *unlockedCA, tmpl *bundle.Templates, servers []bundle
 		if err != nil {
 			return p, err
 		}
-		if p.cert, p.keyPEM, err = a.issue(u, pki.Client, r.Name, key); err != nil {
+		if p.cert, p.keyPEM, err = a.issue(u, pki.Client, r.Name, key, opts.Days); err != nil {
 			return p, err
 		}
 		p.issued = true

@@ -48,8 +48,11 @@ func (a *Authority) Init(ctx context.Context, r InitRequest) error {
 			r.CommonName = a.opts.Company + " VPN CA"
 		}
 	}
-	if r.Days <= 0 {
+	if r.Days == 0 {
 		r.Days = pki.DefaultCADays
+	}
+	if err := ValidCADays(r.Days); err != nil {
+		return err
 	}
 	if _, err := a.db.Q().GetCA(ctx); err == nil {
 		return ErrInitialized

@@ -82,7 +82,7 @@ func TestRevokeEveryValidCertificate(t *testing.T) {
 	f.add(t, AddOptions{}, "alice")
 	u, _ := f.a.ca()
 	key, _ := pki.GenerateKey(pki.P256)
-	older, _, err := f.a.issue(u, pki.Client, "alice", key)
+	older, _, err := f.a.issue(u, pki.Client, "alice", key, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,7 +284,7 @@ func TestAbandonedPendingRevoked(t *testing.T) {
 	f.addServer(t, "dc1", "vpn.example.com:1194")
 	u, _ := f.a.ca()
 	key, _ := pki.GenerateKey(pki.P256)
-	c, _, err := f.a.issue(u, pki.Client, "ghost", key)
+	c, _, err := f.a.issue(u, pki.Client, "ghost", key, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

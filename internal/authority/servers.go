@@ -2,6 +2,7 @@ package authority
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto"
 	"errors"
@@ -29,6 +30,9 @@ type ServerRequest struct {
 	Remote string // HOST:PORT[/udp|/tcp]
 	Subnet string // CIDR of the client address pool; DefaultSubnet if empty
 	Push   ovpn.Push
+	// Days is the lifetime of the server's certificate (`--days N`), kept
+	// for its renewals; 0 follows Options.LeafDays.
+	Days int
 }
 
 // AddServer registers a server. Profiles issued afterwards list it.
@@ -52,7 +56,12 @@ func (a *Authority) AddServer(ctx context.Context, r ServerRequest) (ServerView,
 	if _, err := a.db.Q().GetCA(ctx); errors.Is(err, store.ErrNotFound) {
 		return ServerView{}, ErrNotInitialized
 	}
-	s := store.Server{Name: r.Name, Host: rem.Host, Port: rem.Port, Proto: rem.Proto, Subnet: r.Subnet, CreatedAt: a.now()}
+	if r.Days != 0 {
+		if _, err := a.leafDays(ctx, r.Days); err != nil {
+			return ServerView{}, err
+		}
+	}
+	s := store.Server{Name: r.Name, Host: rem.Host, Port: rem.Port, Proto: rem.Proto, Subnet: r.Subnet, CreatedAt: a.now(), CertDays: r.Days}
 	setPush(&s, r.Push)
 	err = a.withRetry(ctx, func(q *store.Queries) error {
 		if err := q.InsertServer(ctx, s); err != nil {
@@ -263,7 +272,8 @@ func CheckServerDir(dir string) error {
 const serverDirMode = 0o755
 
 // serverCert returns the server's active certificate and plain key,
-// issuing them when there is none or the current one expires within 30 days.
+// issuing them when there is none or the current one expires within 30 days
+// (a third of its lifetime for a short one: renewBefore).
 // A race lost to another process issuing it too is retried from the start:
 // reading the current certificate again and, if needed, signing afresh.
 func (a *Authority) serverCert(ctx context.Context, u *unlockedCA, srv store.Server) (certPEM, keyPEM []byte, err error) {
@@ -278,7 +288,7 @@ func (a *Authority) serverCert(ctx context.Context, u *unlockedCA, srv store.Ser
 // tryServerCert is one attempt of serverCert.
 func (a *Authority) tryServerCert(ctx context.Context, u *unlockedCA, srv store.Server) (certPEM, keyPEM []byte, err error) {
 	cur, err := a.db.Q().ActiveCert(ctx, store.KindServer, srv.Name)
-	if err == nil && cur.NotAfter.After(a.now().AddDate(0, 0, 30)) {
+	if err == nil && cur.NotAfter.After(a.now().Add(renewBefore(cur))) {
 		key, err := u.sealer.Open(cur.KeySealed, keyLabel(store.KindServer, srv.Name, cur.Serial))
 		if err != nil {
 			return nil, nil, err
@@ -293,7 +303,7 @@ func (a *Authority) tryServerCert(ctx context.Context, u *unlockedCA, srv store.
 	if err != nil {
 		return nil, nil, err
 	}
-	c, keyPEM, err := a.issue(u, pki.Server, srv.Name, key)
+	c, keyPEM, err := a.issue(u, pki.Server, srv.Name, key, cmp.Or(srv.CertDays, a.opts.LeafDays))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -317,10 +327,11 @@ func (a *Authority) tryServerCert(ctx context.Context, u *unlockedCA, srv store.
 	return []byte(c.CertPEM), keyPEM, nil
 }
 
-// issue signs a certificate for key and seals the key into the record; it
-// touches nothing. keyPEM is the plain key for the outputs.
-func (a *Authority) issue(u *unlockedCA, role pki.Role, cn string, key crypto.Signer) (c store.Cert, keyPEM []byte, err error) {
-	cert, err := u.ca.Issue(pki.Leaf{Role: role, CommonName: cn, PublicKey: key.Public(), Days: a.opts.LeafDays, Now: a.now()})
+// issue signs a certificate of days (0: the default) for key and seals the
+// key into the record; it touches nothing. keyPEM is the plain key for the
+// outputs.
+func (a *Authority) issue(u *unlockedCA, role pki.Role, cn string, key crypto.Signer, days int) (c store.Cert, keyPEM []byte, err error) {
+	cert, err := u.ca.Issue(pki.Leaf{Role: role, CommonName: cn, PublicKey: key.Public(), Days: days, Now: a.now()})
 	if err != nil {
 		return store.Cert{}, nil, err
 	}

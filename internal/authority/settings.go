@@ -49,8 +49,8 @@ func ValidSetting(key, value string) error {
 			return fmt.Errorf("%w: link_ttl must be a positive duration such as 72h", account.ErrInvalid)
 		}
 	case SettingCertDays:
-		if n, err := strconv.Atoi(value); err != nil || n < 1 || n > 36500 {
-			return fmt.Errorf("%w: cert_days must be a whole number of days from 1 to 36500", account.ErrInvalid)
+		if n, err := strconv.Atoi(value); err != nil || n < 1 || n > MaxLeafDays {
+			return fmt.Errorf("%w: cert_days must be a whole number of days from 1 to %d", account.ErrInvalid, MaxLeafDays)
 		}
 	}
 	return nil

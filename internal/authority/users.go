@@ -69,6 +69,9 @@ type AddOptions struct {
 	// AllOrNothing makes OnboardRoster onboard nobody when it refuses a
 	// request.
 	AllOrNothing bool
+	// Days is the lifetime of the certificates issued (`--days N`); 0
+	// takes Options.LeafDays. An explicit one is checked (lifetime.go).
+	Days int
 }
 
 // AddResult tells what AddUsers did for one user.
@@ -101,6 +104,11 @@ func (a *Authority) AddUsers(ctx context.Context, reqs []UserRequest, opts AddOp
 		}
 		seen[r.Name] = true
 	}
+	days, err := a.leafDays(ctx, opts.Days)
+	if err != nil {
+		return nil, err
+	}
+	opts.Days = days
 	if err := a.checkGroupsExist(ctx, requestedGroups(reqs)); err != nil {
 		return nil, err
 	}

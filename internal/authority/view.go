@@ -1,6 +1,7 @@
 package authority
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -81,8 +82,9 @@ func status(c *store.Cert, now time.Time) string {
 // ListFilter narrows List.
 type ListFilter struct {
 	Search  string
-	Status  string // "", active, expiring, expired, revoked, none
-	OrderBy string // name, expiry, created
+	Status  string        // "", active, expiring, expired, revoked, none
+	Within  time.Duration // horizon of "expiring"; ExpiringWithin when zero
+	OrderBy string        // name, expiry, created
 	Desc    bool
 	Limit   int
 	Offset  int
@@ -91,7 +93,7 @@ type ListFilter struct {
 // List lists users and the total matching the filter (before Limit).
 func (a *Authority) List(ctx context.Context, f ListFilter) ([]UserView, int, error) {
 	now := a.now()
-	sf := store.UserFilter{Search: f.Search, State: f.Status, Now: now.Unix(), Horizon: now.Add(ExpiringWithin).Unix(),
+	sf := store.UserFilter{Search: f.Search, State: f.Status, Now: now.Unix(), Horizon: now.Add(cmp.Or(f.Within, ExpiringWithin)).Unix(),
 		OrderBy: f.OrderBy, Desc: f.Desc, Limit: f.Limit, Offset: f.Offset}
 	switch f.Status {
 	case "", StatusActive, StatusExpiring, StatusExpired, StatusRevoked, StatusNone:

@@ -30,6 +30,7 @@ func (app *app) addCommands(root *cobra.Command) {
 	root.AddCommand(app.settingsCommand())
 	root.AddCommand(app.groupCommand(), app.accessCommand())
 	root.AddCommand(app.firewallCommand())
+	root.AddCommand(app.expiringCommand()) // expiring.go
 	// Made now rather than by Execute, so that guardParents covers it too.
 	root.InitDefaultCompletionCmd()
 }

@@ -49,6 +49,7 @@ or read from --passphrase-file or ` + EnvPassphrase + `.`,
 		},
 	}
 	f.register(cmd)
+	cmd.Flags().IntVar(&f.days, "days", authority.DefaultCADays, "CA lifetime in days, 1 to 36500 (as easy-rsa's build-ca; same as --ca-days)")
 	return cmd
 }
 
@@ -57,8 +58,8 @@ func (app *app) initCA(ctx context.Context, f initFlags) error {
 	if err != nil {
 		return err
 	}
-	if f.days <= 0 {
-		return usagef("--ca-days must be positive")
+	if err := authority.ValidCADays(f.days); err != nil {
+		return usageError{err}
 	}
 	// On a fresh data folder the passphrase comes first, so that a missing
 	// or refused one leaves no folder and no database behind.

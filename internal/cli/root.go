@@ -182,6 +182,9 @@ func (app *app) setup(cmd *cobra.Command) error {
 	if err := app.agentSettings(); err != nil {
 		return err
 	}
+	if err := app.certDaysSetting(); err != nil {
+		return err
+	}
 	if app.dataDir == "" {
 		return usagef("--data must not be empty")
 	}

@@ -34,6 +34,9 @@ from one to the next.`,
 			if req.Remote == "" {
 				return usagef("--remote HOST:PORT is required")
 			}
+			if err := checkDays(cmd, req.Days); err != nil {
+				return err
+			}
 			req.Name = args[0]
 			ctx := withActor(cmd.Context())
 			a, err := app.open(ctx)
@@ -51,6 +54,7 @@ from one to the next.`,
 	add.Flags().StringVar(&req.Remote, "remote", "", "where clients reach it: HOST:PORT[/udp|/tcp]")
 	add.Flags().StringVar(&req.Subnet, "subnet", authority.DefaultSubnet, "the clients' address pool (IPv4 CIDR)")
 	pushFlags(add, &req.Push)
+	daysFlag(add, &req.Days)
 	return add
 }
 

@@ -19,8 +19,10 @@ type uxState struct {
 	publicURL string // --public-url or VPNKEYS_PUBLIC_URL
 	// defaultPublicURL is the last resort (serve: its own address).
 	defaultPublicURL string
-	certDays         int               // from the settings table; 0: the default
-	source           map[string]string // setting key -> where its value came from
+	// certDays: VPNKEYS_CERT_DAYS or cert_days of the config file, else the
+	// settings table's (days.go); 0: the default.
+	certDays int
+	source   map[string]string // setting key -> where its value came from
 }
 
 // applySettings fills, from the settings table, every setting that no
@@ -62,9 +64,8 @@ func (app *app) applySettings(ctx context.Context) error {
 	if !given(authority.SettingLinkTTL, app.cfg.LinkTTL.Duration != 0) && stored[authority.SettingLinkTTL] != "" {
 		app.cfg.LinkTTL.Duration, _ = time.ParseDuration(stored[authority.SettingLinkTTL])
 	}
-	if v := stored[authority.SettingCertDays]; v != "" {
-		app.ux.source[authority.SettingCertDays] = "database"
-		app.ux.certDays, _ = strconv.Atoi(v)
+	if !given(authority.SettingCertDays, app.ux.certDays != 0) && stored[authority.SettingCertDays] != "" {
+		app.ux.certDays, _ = strconv.Atoi(stored[authority.SettingCertDays])
 	}
 	return nil
 }
@@ -112,6 +113,9 @@ Keys: company, contact, public_url, link_ttl (e.g. 72h), cert_days.`,
 				authority.SettingCompany: app.company, authority.SettingContact: app.contact,
 				authority.SettingPublicURL: app.cfg.PublicURL, authority.SettingLinkTTL: stored[authority.SettingLinkTTL],
 				authority.SettingCertDays: stored[authority.SettingCertDays],
+			}
+			if app.ux.certDays != 0 {
+				inEffect[authority.SettingCertDays] = strconv.Itoa(app.ux.certDays)
 			}
 			if app.cfg.LinkTTL.Duration != 0 {
 				inEffect[authority.SettingLinkTTL] = app.cfg.LinkTTL.Duration.String()

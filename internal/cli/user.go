@@ -20,6 +20,7 @@ type addFlags struct {
 	email, name, os, lang, out, remote string
 	newKey, reinstate                  bool
 	groups                             []string
+	leafDays                           int // --days
 }
 
 func (app *app) addCommand() *cobra.Command {
@@ -44,6 +45,9 @@ user on a fresh machine.`,
   vpnkeys add alice --remote vpn.example.com:1194   # first run: creates the CA too`,
 		Args: minArgs(1, "USER: name at least one user"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkDays(cmd, f.leafDays); err != nil {
+				return err
+			}
 			return app.add(withActor(cmd.Context()), args, f)
 		},
 	}
@@ -57,6 +61,7 @@ user on a fresh machine.`,
 	fl.BoolVar(&f.reinstate, "reinstate", false, "give revoked users access again (refused without it)")
 	fl.StringArrayVar(&f.groups, "group", nil, "put the users in this group, which must exist (repeatable; memberships they have stay)")
 	fl.StringVar(&f.remote, "remote", "", "on first use: register server \"vpn\" at HOST:PORT[/udp|/tcp] (later: use server set|add)")
+	daysFlag(cmd, &f.leafDays)
 	f.register(cmd)
 	return cmd
 }
@@ -76,7 +81,7 @@ func (app *app) add(ctx context.Context, users []string, f addFlags) error {
 	if err != nil {
 		return err
 	}
-	res, err := a.AddUsers(ctx, reqs, authority.AddOptions{OutDir: f.out, NewKey: f.newKey, Reinstate: f.reinstate})
+	res, err := a.AddUsers(ctx, reqs, authority.AddOptions{OutDir: f.out, NewKey: f.newKey, Reinstate: f.reinstate, Days: f.leafDays})
 	for _, r := range res {
 		app.printAdded(r)
 	}
@@ -167,12 +172,16 @@ func (app *app) firstServer(ctx context.Context, servers []authority.ServerView,
 func (app *app) listCommand() *cobra.Command {
 	var f authority.ListFilter
 	var asJSON bool
+	var within string
 	cmd := &cobra.Command{
 		Use:     "list",
 		Short:   "List users and the state of their access",
-		Example: "  vpnkeys list\n  vpnkeys list --status expiring\n  vpnkeys list --search smith --json",
+		Example: "  vpnkeys list\n  vpnkeys list --status expiring --within 2w\n  vpnkeys list --search smith --json",
 		Args:    exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := listWithin(cmd, &f, within); err != nil {
+				return err
+			}
 			a, err := app.openExisting(cmd.Context())
 			if err != nil {
 				return err
@@ -200,6 +209,7 @@ func (app *app) listCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&f.Status, "status", "", "only users in this state: active, expiring, expired, revoked, none")
+	cmd.Flags().StringVar(&within, "within", "30d", "with --status expiring: how far ahead, e.g. 12h, 30d, 2w")
 	cmd.Flags().StringVar(&f.Search, "search", "", "only users whose name, email or full name contains this")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
@@ -316,19 +326,23 @@ func (app *app) printRevoked(x authority.RevokeResult, r string) {
 func (app *app) renewCommand() *cobra.Command {
 	var out string
 	var reinstate bool
+	var days int
 	cmd := &cobra.Command{
 		Use:     "renew USER",
 		Short:   "Issue a user a fresh key and certificate and rewrite the bundle",
 		Long:    "renew issues a new key and certificate, revokes the old one as superseded, and rewrites the bundle.",
-		Example: "  vpnkeys renew alice",
+		Example: "  vpnkeys renew alice\n  vpnkeys renew alice --days 365",
 		Args:    exactArgs(1, "one USER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkDays(cmd, days); err != nil {
+				return err
+			}
 			ctx := withActor(cmd.Context())
 			a, err := app.unlocked(ctx)
 			if err != nil {
 				return err
 			}
-			r, err := a.Renew(ctx, args[0], authority.AddOptions{OutDir: out, Reinstate: reinstate})
+			r, err := a.Renew(ctx, args[0], authority.AddOptions{OutDir: out, Reinstate: reinstate, Days: days})
 			if err != nil {
 				return err
 			}
@@ -338,5 +352,6 @@ func (app *app) renewCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&out, "out", "", "bundles folder (default DATA/bundles)")
 	cmd.Flags().BoolVar(&reinstate, "reinstate", false, "give a revoked user access again (refused without it)")
+	daysFlag(cmd, &days)
 	return cmd
 }

@@ -32,6 +32,7 @@ type Config struct {
 	LinkTTL      Duration    `toml:"link_ttl"`
 	InsecureHTTP bool        `toml:"insecure_http"`
 	CRLDays      int         `toml:"crl_days"`
+	CertDays     int         `toml:"cert_days"`
 	AgentRunDir  string      `toml:"agent_run_dir"`
 	TLS          TLS         `toml:"tls"`
 	SMTP         mail.Config `toml:"smtp"`
@@ -107,6 +108,18 @@ func ValidCRLDays(n int) error {
 	return nil
 }
 
+// MaxCertDays is the longest user or server certificate lifetime accepted
+// (authority.MaxLeafDays): 10 years.
+const MaxCertDays = 3650
+
+// ValidCertDays checks a user or server certificate lifetime in days.
+func ValidCertDays(n int) error {
+	if n < 1 || n > MaxCertDays {
+		return fmt.Errorf("want 1 to %d days", MaxCertDays)
+	}
+	return nil
+}
+
 // Validate checks every section; the error names the key.
 func (c *Config) Validate() error {
 	if c.Listen != "" {
@@ -137,6 +150,11 @@ func (c *Config) Validate() error {
 	if c.CRLDays != 0 {
 		if err := ValidCRLDays(c.CRLDays); err != nil {
 			return fmt.Errorf("crl_days %d: %w", c.CRLDays, err)
+		}
+	}
+	if c.CertDays != 0 {
+		if err := ValidCertDays(c.CertDays); err != nil {
+			return fmt.Errorf("cert_days %d: %w", c.CertDays, err)
 		}
 	}
 	if c.AgentRunDir != "" {

@@ -83,6 +83,8 @@ type Server struct {
 	PushRoutes string
 	DNS        string
 	Domain     string
+	// CertDays is the lifetime of the server's certificate; 0: the default.
+	CertDays int
 }
 
 // ServerOutput records a folder vpnkeys wrote a server's files to, so a new

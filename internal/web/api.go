@@ -51,6 +51,7 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/agents", s.listAgents},
 		{"GET", "/api/v1/crl", s.crlInfo},
 		{"GET", "/api/v1/audit", s.listAudit},
+		{"GET", "/api/v1/expiring", s.listExpiring}, // api_expiry.go
 	}, s.groupRoutes()...)
 }
 
@@ -155,6 +156,8 @@ type createUserRequest struct {
 	Groups []string `json:"groups"`
 	// Reinstate gives a revoked user access again; refused without it.
 	Reinstate bool `json:"reinstate"`
+	// Days is the lifetime of a certificate issued now; absent: the default.
+	Days *int `json:"days"`
 }
 
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
@@ -162,8 +165,12 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
+	days, err := requestDays(req.Days)
+	if err != nil {
+		return err
+	}
 	res, err := s.auth.AddUsers(r.Context(), []authority.UserRequest{{Name: req.Name, Email: req.Email, FullName: req.FullName, OS: req.OS, Lang: req.Lang, Groups: req.Groups}},
-		authority.AddOptions{NewKey: req.NewKey, Reinstate: req.Reinstate})
+		authority.AddOptions{NewKey: req.NewKey, Reinstate: req.Reinstate, Days: days})
 	if err != nil {
 		return err
 	}
@@ -211,11 +218,16 @@ func (s *Server) revokeUser(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) renewUser(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		Reinstate bool `json:"reinstate"`
+		Days      *int `json:"days"`
 	}
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	if _, err := s.auth.Renew(r.Context(), r.PathValue("user"), authority.AddOptions{Reinstate: req.Reinstate}); err != nil {
+	days, err := requestDays(req.Days)
+	if err != nil {
+		return err
+	}
+	if _, err := s.auth.Renew(r.Context(), r.PathValue("user"), authority.AddOptions{Reinstate: req.Reinstate, Days: days}); err != nil {
 		return err
 	}
 	s.showUser(w, r)

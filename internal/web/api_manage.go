@@ -17,6 +17,7 @@ type serverRequest struct {
 	PushRoutes []string `json:"push_routes"`
 	DNS        []string `json:"dns"`
 	Domain     string   `json:"domain"`
+	Days       *int     `json:"days"` // the server certificate's lifetime
 }
 
 func (s *Server) addServer(w http.ResponseWriter, r *http.Request) error {
@@ -24,8 +25,12 @@ func (s *Server) addServer(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
+	days, err := requestDays(req.Days)
+	if err != nil {
+		return err
+	}
 	v, err := s.auth.AddServer(r.Context(), authority.ServerRequest{Name: req.Name, Remote: req.Remote, Subnet: req.Subnet,
-		Push: ovpn.Push{Routes: req.PushRoutes, DNS: req.DNS, Domain: req.Domain}})
+		Push: ovpn.Push{Routes: req.PushRoutes, DNS: req.DNS, Domain: req.Domain}, Days: days})
 	if err != nil {
 		return err
 	}
