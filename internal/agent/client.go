@@ -81,6 +81,9 @@ func (c *Client) State(ctx context.Context, since int64, wait time.Duration) (ag
 		// retries with backoff rather than skipping it.
 		return agentwire.State{}, false, fmt.Errorf("reading state: %w", err)
 	}
+	// Read to the end, so the connection (and its TLS session) is reused
+	// for the next long-poll instead of a new handshake per change.
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
 	return st, true, nil
 }
 

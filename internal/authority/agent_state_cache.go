@@ -52,6 +52,7 @@ type sharedState struct {
 	revoked []string
 	refused []string
 	end     []agentwire.End
+	fw      fwShared
 }
 
 // once returns the build at version v or newer (get), or runs fn as
@@ -114,7 +115,7 @@ func (a *Authority) agentState(ctx context.Context, server string) (agentwire.St
 			if err != nil {
 				return agentwire.State{}, err
 			}
-			files, ruleset, err := a.serverFiles(ctx, u, server, sh.crl.PEM)
+			files, ruleset, err := a.serverFiles(ctx, u, server, sh.crl.PEM, &sh.fw)
 			if err != nil {
 				return agentwire.State{}, err
 			}
@@ -159,6 +160,11 @@ func (a *Authority) sharedState(ctx context.Context) (sharedState, error) {
 	}
 	for _, e := range ends {
 		sh.end = append(sh.end, agentwire.End{ID: e.ID, User: e.User, Before: time.Unix(e.Before, 0).UTC(), Reason: e.Reason})
+	}
+	// Users from before fixed addresses got theirs when serve started
+	// (EnsureAddresses, a scan of users by servers): not per version.
+	if sh.fw, err = a.firewallShared(ctx, q); err != nil {
+		return sharedState{}, err
 	}
 	return sh, nil
 }

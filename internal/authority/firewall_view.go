@@ -41,15 +41,76 @@ func (a *Authority) Firewall(ctx context.Context, server string) (FirewallView, 
 	if _, err := a.EnsureAddresses(ctx); err != nil {
 		return FirewallView{}, err
 	}
-	members, groups, err := a.firewallInput(ctx, q, server)
+	sh, err := a.firewallShared(ctx, q)
 	if err != nil {
 		return FirewallView{}, err
 	}
+	return a.renderFirewall(ctx, q, srv, sh)
+}
+
+// fwShared is what every server's firewall reads alike: the groups with
+// their parsed rules, each user's groups, and who is active. The agents'
+// states read it once per version, not once per server.
+type fwShared struct {
+	groups   []access.Group
+	groupsOf map[string][]string
+	active   map[string]bool
+}
+
+// firewallShared reads every group with its parsed rules and the active
+// users.
+func (a *Authority) firewallShared(ctx context.Context, q *store.Queries) (fwShared, error) {
+	active, err := q.ActiveUserNames(ctx)
+	if err != nil {
+		return fwShared{}, err
+	}
+	list, err := q.ListGroups(ctx)
+	if err != nil {
+		return fwShared{}, err
+	}
+	sh := fwShared{groups: make([]access.Group, len(list)), groupsOf: map[string][]string{}, active: make(map[string]bool, len(active))}
+	for i, g := range list {
+		sh.groups[i] = access.Group{Name: g.Name}
+		for _, s := range g.Rules {
+			r, err := access.ParseRule(s)
+			if err != nil {
+				return fwShared{}, fmt.Errorf("reading rule %q of group %s: %w", s, g.Name, err)
+			}
+			sh.groups[i].Rules = append(sh.groups[i].Rules, r)
+		}
+		for _, m := range g.Members {
+			sh.groupsOf[m] = append(sh.groupsOf[m], g.Name)
+		}
+	}
+	for _, u := range active {
+		sh.active[u] = true
+	}
+	return sh, nil
+}
+
+// renderFirewall renders srv's ruleset and client-config files from its
+// members (active users with an address there) and sh.
+func (a *Authority) renderFirewall(ctx context.Context, q *store.Queries, srv store.Server, sh fwShared) (FirewallView, error) {
+	addrs, err := q.ServerAddresses(ctx, srv.Name)
+	if err != nil {
+		return FirewallView{}, err
+	}
+	var members []firewall.Member
+	for _, x := range addrs {
+		if !sh.active[x.User] {
+			continue
+		}
+		ip, err := netip.ParseAddr(x.Address)
+		if err != nil {
+			return FirewallView{}, fmt.Errorf("reading address of %s on %s: %w", x.User, srv.Name, err)
+		}
+		members = append(members, firewall.Member{User: x.User, Address: ip, Groups: sh.groupsOf[x.User]})
+	}
 	subnet, err := netip.ParsePrefix(srv.Subnet)
 	if err != nil {
-		return FirewallView{}, fmt.Errorf("reading subnet of server %s: %w", server, err)
+		return FirewallView{}, fmt.Errorf("reading subnet of server %s: %w", srv.Name, err)
 	}
-	ruleset, ccd, err := firewall.Render(firewall.Server{Name: srv.Name, Subnet: subnet.Masked(), Device: ovpn.DeviceName(srv.Name)}, members, groups)
+	ruleset, ccd, err := firewall.Render(firewall.Server{Name: srv.Name, Subnet: subnet.Masked(), Device: ovpn.DeviceName(srv.Name)}, members, sh.groups)
 	if err != nil {
 		return FirewallView{}, err
 	}
@@ -58,54 +119,6 @@ func (a *Authority) Firewall(ctx context.Context, server string) (FirewallView, 
 		v.CCD[u] = string(b)
 	}
 	return v, nil
-}
-
-// firewallInput reads server's members (active users with an address
-// there, with their groups) and every group with its parsed rules.
-func (a *Authority) firewallInput(ctx context.Context, q *store.Queries, server string) ([]firewall.Member, []access.Group, error) {
-	addrs, err := q.ServerAddresses(ctx, server)
-	if err != nil {
-		return nil, nil, err
-	}
-	active, err := q.ActiveUserNames(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	list, err := q.ListGroups(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	groupsOf := map[string][]string{}
-	groups := make([]access.Group, len(list))
-	for i, g := range list {
-		groups[i] = access.Group{Name: g.Name}
-		for _, s := range g.Rules {
-			r, err := access.ParseRule(s)
-			if err != nil {
-				return nil, nil, fmt.Errorf("reading rule %q of group %s: %w", s, g.Name, err)
-			}
-			groups[i].Rules = append(groups[i].Rules, r)
-		}
-		for _, m := range g.Members {
-			groupsOf[m] = append(groupsOf[m], g.Name)
-		}
-	}
-	isActive := make(map[string]bool, len(active))
-	for _, u := range active {
-		isActive[u] = true
-	}
-	var members []firewall.Member
-	for _, x := range addrs {
-		if !isActive[x.User] {
-			continue
-		}
-		ip, err := netip.ParseAddr(x.Address)
-		if err != nil {
-			return nil, nil, fmt.Errorf("reading address of %s on %s: %w", x.User, server, err)
-		}
-		members = append(members, firewall.Member{User: x.User, Address: ip, Groups: groupsOf[x.User]})
-	}
-	return members, groups, nil
 }
 
 // ccdFiles are v's client-config files as files of the server folder,

@@ -114,20 +114,29 @@ func (a *Authority) ServerFiles(ctx context.Context, name string) ([]bundle.File
 	if err != nil {
 		return nil, err
 	}
-	files, _, err := a.serverFiles(ctx, u, name, crl.PEM)
+	files, _, err := a.serverFiles(ctx, u, name, crl.PEM, nil)
 	return files, err
 }
 
 // serverFiles is ServerFiles with the CRL given, so AgentState's files
 // and its CRL description come from one read; it returns the server's
 // nftables ruleset too, rendered with the client-config files
-// (Firewall).
-func (a *Authority) serverFiles(ctx context.Context, u *unlockedCA, name string, crlPEM []byte) ([]bundle.File, string, error) {
+// (Firewall). The agents' states pass what every server's firewall reads
+// alike (sh, read once per version); nil reads it here.
+func (a *Authority) serverFiles(ctx context.Context, u *unlockedCA, name string, crlPEM []byte, sh *fwShared) ([]bundle.File, string, error) {
 	files, err := a.baseFiles(ctx, u, name, crlPEM)
 	if err != nil {
 		return nil, "", err
 	}
-	fw, err := a.Firewall(ctx, name)
+	var fw FirewallView
+	if sh == nil {
+		fw, err = a.Firewall(ctx, name)
+	} else {
+		var srv store.Server
+		if srv, err = a.db.Q().GetServer(ctx, name); err == nil {
+			fw, err = a.renderFirewall(ctx, a.db.Q(), srv, *sh)
+		}
+	}
 	if err != nil {
 		return nil, "", err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"runtime"
 	"slices"
@@ -119,6 +120,7 @@ func poll(ctx context.Context, c *http.Client, url string, held *atomic.Int64, w
 		if resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&st) == nil {
 			held.Store(st.Version)
 		}
+		io.Copy(io.Discard, resp.Body) // as the agent does: the connection is reused
 		resp.Body.Close()
 	}
 }
