@@ -79,6 +79,9 @@ func (p *pool) take() (string, error) {
 // allocate gives every user in users who has none an address on server s,
 // in transaction q, and returns those who got one.
 func allocate(ctx context.Context, q *store.Queries, s store.Server, users []string) ([]string, error) {
+	if err := q.LockPool(ctx, s.Name); err != nil {
+		return nil, err
+	}
 	taken, err := q.ServerAddresses(ctx, s.Name)
 	if err != nil {
 		return nil, err

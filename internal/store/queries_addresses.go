@@ -12,6 +12,22 @@ type Address struct {
 	Address string
 }
 
+// LockPool holds server's address pool until the transaction ends, so
+// concurrent adds take turns picking the lowest free address instead of
+// all picking the same one and all but one failing on the unique index:
+// on PostgreSQL a row lock on the server, on SQLite the write lock every
+// vpnkeys transaction already takes.
+func (q *Queries) LockPool(ctx context.Context, server string) error {
+	if q.dialect != Postgres {
+		return nil
+	}
+	var name string
+	if err := q.q.QueryRowContext(ctx, `SELECT name FROM servers WHERE name = $1 FOR UPDATE`, server).Scan(&name); err != nil {
+		return fmt.Errorf("locking the address pool of %s: %w", server, err)
+	}
+	return nil
+}
+
 // ServerAddresses lists the addresses given out on server, by user.
 func (q *Queries) ServerAddresses(ctx context.Context, server string) ([]Address, error) {
 	return q.addresses(ctx, `SELECT server, username, address FROM addresses WHERE server = $1 ORDER BY username`, server)
