@@ -82,6 +82,11 @@ func allocate(ctx context.Context, q *store.Queries, s store.Server, users []str
 	if err := q.LockPool(ctx, s.Name); err != nil {
 		return nil, err
 	}
+	if len(users) <= quickUsers {
+		if given, ok, err := allocateQuick(ctx, q, s, users); err != nil || ok {
+			return given, err
+		}
+	}
 	taken, err := q.ServerAddresses(ctx, s.Name)
 	if err != nil {
 		return nil, err
@@ -110,6 +115,51 @@ func allocate(ctx context.Context, q *store.Queries, s store.Server, users []str
 		given = append(given, u)
 	}
 	return given, nil
+}
+
+// quickUsers is the largest batch allocateQuick serves: one or a few
+// users, as the API and the pages add them.
+const quickUsers = 8
+
+// allocateQuick gives a few users their addresses without reading the
+// whole pool: on a pool given out from the bottom without holes, the next
+// free address is the first plus the count. When that one is taken (a
+// removal left a hole below it) it reports !ok and allocate reads the
+// pool to find the lowest free one. Only when holes below and above the
+// count cancel out is the address it gives free but not the lowest; the
+// next full read (a batch, or a taken candidate) fills the hole.
+func allocateQuick(ctx context.Context, q *store.Queries, s store.Server, users []string) ([]string, bool, error) {
+	p, err := newPool(s, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	n, err := q.CountAddresses(ctx, s.Name)
+	if err != nil {
+		return nil, false, err
+	}
+	var given []string
+	for _, u := range users {
+		if a, err := q.AddressOf(ctx, s.Name, u); err != nil || a != "" {
+			if err != nil {
+				return nil, false, err
+			}
+			continue
+		}
+		next := p.first + uint32(n)
+		if next >= p.end {
+			return nil, false, nil // full, or nearly: the whole read says which
+		}
+		addr := fromV4(next).String()
+		if taken, err := q.AddressTaken(ctx, s.Name, addr); err != nil || taken {
+			return nil, false, err
+		}
+		if err := q.InsertAddress(ctx, store.Address{Server: s.Name, User: u, Address: addr}); err != nil {
+			return nil, false, err
+		}
+		n++
+		given = append(given, u)
+	}
+	return given, true, nil
 }
 
 // allocateUsers gives users an address on every server that they lack,
@@ -231,6 +281,21 @@ func (a *Authority) EnsureAddresses(ctx context.Context) (int, error) {
 // users more addresses than some server's pool has free: a roster larger
 // than a pool fails whole rather than after its first batches. The
 // allocation in each batch's transaction stays the guard under races.
+// roomFor tells, from a count alone, that s's pool has room for n more
+// users even if none of them has an address yet; false means "count
+// exactly".
+func roomFor(ctx context.Context, q *store.Queries, s store.Server, n int) (bool, error) {
+	p, err := newPool(s, nil)
+	if err != nil {
+		return false, err
+	}
+	used, err := q.CountAddresses(ctx, s.Name)
+	if err != nil {
+		return false, err
+	}
+	return used+n <= int(p.end-p.first), nil
+}
+
 func (a *Authority) checkPools(ctx context.Context, reqs []UserRequest) error {
 	q := a.db.Q()
 	servers, err := q.ListServers(ctx)
@@ -238,6 +303,12 @@ func (a *Authority) checkPools(ctx context.Context, reqs []UserRequest) error {
 		return err
 	}
 	for _, s := range servers {
+		if room, err := roomFor(ctx, q, s, len(reqs)); err != nil || room {
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		taken, err := q.ServerAddresses(ctx, s.Name)
 		if err != nil {
 			return err

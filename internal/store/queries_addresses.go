@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 )
 
@@ -26,6 +28,41 @@ func (q *Queries) LockPool(ctx context.Context, server string) error {
 		return fmt.Errorf("locking the address pool of %s: %w", server, err)
 	}
 	return nil
+}
+
+// CountAddresses is how many addresses server has given out.
+func (q *Queries) CountAddresses(ctx context.Context, server string) (int, error) {
+	var n int
+	if err := q.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM addresses WHERE server = $1`, server).Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting addresses of %s: %w", server, err)
+	}
+	return n, nil
+}
+
+// AddressOf is user's address on server, "" when none.
+func (q *Queries) AddressOf(ctx context.Context, server, user string) (string, error) {
+	var a string
+	err := q.q.QueryRowContext(ctx, `SELECT address FROM addresses WHERE server = $1 AND username = $2`, server, user).Scan(&a)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading the address of %s on %s: %w", user, server, err)
+	}
+	return a, nil
+}
+
+// AddressTaken tells whether address is given out on server.
+func (q *Queries) AddressTaken(ctx context.Context, server, address string) (bool, error) {
+	var one int
+	err := q.q.QueryRowContext(ctx, `SELECT 1 FROM addresses WHERE server = $1 AND address = $2`, server, address).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("checking address %s on %s: %w", address, server, err)
+	}
+	return true, nil
 }
 
 // ServerAddresses lists the addresses given out on server, by user.
