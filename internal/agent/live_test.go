@@ -56,17 +56,6 @@ client-connect ./vpnkeys-session.sh
 client-disconnect ./vpnkeys-session.sh
 remote-cert-tls client
 `
-	liveHook = `#!/bin/sh
-# Written by vpnkeys: tells the vpnkeys agent which certificate each session uses,
-# so a renewal ends only the old certificate's session. Never fails a login.
-d='RUNDIR/dc1.sessions'
-f="$d/${trusted_ip:-$trusted_ip6},$trusted_port"
-case "$script_type" in
-client-connect) printf '%s %s\n' "$tls_serial_hex_0" "$common_name" >"$f.$$" 2>/dev/null && mv -f "$f.$$" "$f" 2>/dev/null ;;
-client-disconnect) rm -f "$f" 2>/dev/null ;;
-esac
-exit 0
-`
 	liveClient = `client
 dev tun
 proto udp4
@@ -165,6 +154,10 @@ func (l *live) serverFiles(t *testing.T) agentwire.State {
 	}
 	writeTest(t, l.clients, "ca.crt", pki.CertPEM(l.ca.Cert))
 	writeTest(t, l.clients, "ta.key", ovpn.FormatStaticKey(ta))
+	hook, err := ovpn.SessionHook(l.run, "dc1") // the hook the control plane sends
+	if err != nil {
+		t.Fatal(err)
+	}
 	return agentwire.State{Files: []agentwire.File{
 		{Name: "server.conf", Mode: 0o644, Data: []byte(strings.ReplaceAll(liveCfg, "RUNDIR", l.run))},
 		{Name: "ca.crt", Mode: 0o644, Data: pki.CertPEM(l.ca.Cert)},
@@ -172,7 +165,7 @@ func (l *live) serverFiles(t *testing.T) agentwire.State {
 		{Name: "server.key", Mode: 0o600, Data: srvKey},
 		{Name: "ta.key", Mode: 0o600, Data: ovpn.FormatStaticKey(ta)},
 		{Name: "crl.pem", Mode: 0o644, Data: crlPEM(t, l.ca, 1)},
-		{Name: "vpnkeys-session.sh", Mode: 0o755, Data: []byte(strings.ReplaceAll(liveHook, "RUNDIR", l.run))},
+		{Name: "vpnkeys-session.sh", Mode: 0o755, Data: hook},
 	}}
 }
 

@@ -9,13 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/vpnkeys/vpnkeys/internal/testenv"
 )
@@ -150,44 +147,13 @@ func (l *fwLab) connect(t testing.TB, f *fleet, user, profile string, d *datacen
 	return c
 }
 
-// inNetns runs fn on an OS thread moved into the named namespace, so the
-// sockets fn makes live there (a socket keeps its namespace for life).
-func inNetns(name string, fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := os.Open("/proc/thread-self/ns/net")
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer orig.Close()
-		target, err := os.Open(filepath.Join("/run/netns", name))
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer target.Close()
-		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("entering %s: %w", name, err)
-			return
-		}
-		err = fn()
-		if unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET) == nil {
-			runtime.UnlockOSThread() // else the thread ends with this goroutine
-		}
-		errc <- err
-	}()
-	return <-errc
-}
-
 // serve starts echo servers in the office on targets ("tcp/10.1.0.10:22",
 // "udp/10.1.0.10:53"), closed when the test ends.
 func (l *fwLab) serve(t testing.TB, targets ...string) {
 	t.Helper()
 	for _, tg := range targets {
 		proto, addr, _ := strings.Cut(tg, "/")
-		err := inNetns(l.office, func() error {
+		err := testenv.InNetns(l.office, func() error {
 			if proto == "udp" {
 				pc, err := net.ListenPacket("udp", addr)
 				if err != nil {
@@ -237,7 +203,7 @@ func echoUDP(pc net.PacketConn) {
 func (c *vpnClient) dial(target string, wait time.Duration) (net.Conn, error) {
 	proto, addr, _ := strings.Cut(target, "/")
 	var conn net.Conn
-	err := inNetns(c.ns, func() error {
+	err := testenv.InNetns(c.ns, func() error {
 		d := net.Dialer{Timeout: wait, LocalAddr: &net.TCPAddr{IP: c.addr.AsSlice()}}
 		if proto == "udp" {
 			d.LocalAddr = &net.UDPAddr{IP: c.addr.AsSlice()}

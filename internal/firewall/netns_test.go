@@ -11,13 +11,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/vpnkeys/vpnkeys/internal/testenv"
 )
@@ -26,39 +23,6 @@ import (
 // unreachable: the ruleset drops (never rejects), so silence is the
 // answer. Allowed probes answer in well under a millisecond over veth.
 const denyWait = 2 * time.Second
-
-// inNetns runs fn on an OS thread moved into the named namespace, so the
-// sockets fn makes live there (a socket keeps its namespace for life).
-// The test binary itself is the office's servers and the laptops' clients:
-// no helper process, no nc or socat (Debian 12 installs neither).
-func inNetns(name string, fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := os.Open("/proc/thread-self/ns/net")
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer orig.Close()
-		target, err := os.Open(filepath.Join("/run/netns", name))
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer target.Close()
-		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("entering %s: %w", name, err)
-			return
-		}
-		err = fn()
-		if unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET) == nil {
-			runtime.UnlockOSThread() // else the thread ends with this goroutine
-		}
-		errc <- err
-	}()
-	return <-errc
-}
 
 // lab is the test's network: a client namespace holding the VPN
 // addresses (the tunnel, simulated by a veth pair), a router forwarding
@@ -141,7 +105,7 @@ func (l *lab) serve(t *testing.T, targets []string) {
 		if proto == "icmp" {
 			continue // the office's kernel answers pings
 		}
-		err := inNetns(l.office, func() error {
+		err := testenv.InNetns(l.office, func() error {
 			if proto == "udp" {
 				pc, err := net.ListenPacket("udp", addr)
 				if err != nil {
@@ -215,7 +179,7 @@ func (l *lab) officeGot(tg, msg string) bool {
 func (l *lab) dial(src netip.Addr, target string) (net.Conn, error) {
 	proto, addr, _ := strings.Cut(target, "/")
 	var c net.Conn
-	err := inNetns(l.client, func() error {
+	err := testenv.InNetns(l.client, func() error {
 		d := net.Dialer{Timeout: denyWait}
 		if proto == "udp" {
 			d.LocalAddr = &net.UDPAddr{IP: src.AsSlice()}
@@ -284,7 +248,7 @@ func (l *lab) sysctl(t *testing.T, ns string, settings ...string) {
 // socket in the client namespace and reports whether the reply comes.
 func (l *lab) ping(src, dst netip.Addr) (bool, error) {
 	var pc net.PacketConn
-	err := inNetns(l.client, func() error {
+	err := testenv.InNetns(l.client, func() error {
 		var err error
 		pc, err = net.ListenPacket("ip4:icmp", src.String())
 		return err
