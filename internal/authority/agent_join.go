@@ -27,9 +27,6 @@ type JoinToken struct {
 	Expires time.Time
 }
 
-// errTODO marks what the skeleton has not built yet.
-var errTODO = fault.New(fault.Internal, "todo", "not built yet")
-
 // ErrJoinRefused is the one answer to a join token that is unknown, used
 // or expired: which of them goes to the audit log only, so a guesser
 // learns nothing. The agent prints it to the operator who must act, hence

@@ -87,11 +87,12 @@ func once[T any](ctx context.Context, mu *sync.Mutex, get func() *stateBuild[T],
 	return b.val, b.err
 }
 
-// agentState builds (or finds in the cache) the desired state of server.
+// AgentState is the complete desired state of server's folder, built (or
+// found in the cache) once per version however many agents ask.
 // The version is read before anything else, so the state holds at least
 // every change up to it; a change committed meanwhile shows under a newer
 // version too, and the agent's next request fetches that.
-func (a *Authority) agentState(ctx context.Context, server string) (agentwire.State, error) {
+func (a *Authority) AgentState(ctx context.Context, server string) (agentwire.State, error) {
 	u, err := a.ca()
 	if err != nil {
 		return agentwire.State{}, err

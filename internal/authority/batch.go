@@ -192,8 +192,6 @@ func (a *Authority) handOut(ctx context.Context, plans []planned, revoked bool, 
 		if _, err := a.publishCRL(ctx); err != nil {
 			a.log.Error("publishing CRL", "err", err)
 		}
-	} else {
-		a.publishCCD(ctx) // the new users' client-config files (publishCRL does it too)
 	}
 	if err := bundle.Commit(staged); err != nil {
 		return res, fmt.Errorf("certificates issued, but writing bundles failed (run the command again to rewrite them): %w", err)

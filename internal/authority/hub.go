@@ -131,13 +131,13 @@ func (h *hub) release() {
 	h.lingerer = t
 }
 
-// waitChange is WaitChange: it returns the newest change version as soon
+// WaitChange returns the newest change version as soon
 // as it is above since, or when ctx ends (then the version it knows, and
 // no error). The version is the one this process holds in memory (hub),
 // kept current by its own commits, PostgreSQL notifications and a poll,
 // so any number of waiters cost no query when a change wakes them. The
 // first waiter starts the watcher that feeds it (see WatchChanges).
-func (a *Authority) waitChange(ctx context.Context, since int64) (int64, error) {
+func (a *Authority) WaitChange(ctx context.Context, since int64) (int64, error) {
 	a.hub.acquire(a.watch)
 	defer a.hub.release()
 	v, changed := a.hub.current()

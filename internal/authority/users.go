@@ -146,6 +146,11 @@ func (a *Authority) AddUsers(ctx context.Context, reqs []UserRequest, opts AddOp
 		defer st.Close()
 	}
 	var out []AddResult
+	defer func() {
+		if len(out) > 0 { // once per call, not per batch: a render of every user
+			a.publishCCD(ctx)
+		}
+	}()
 	for start := 0; start < len(reqs); start += batchSize {
 		if err := ctxDone(ctx); err != nil {
 			return out, err

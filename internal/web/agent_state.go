@@ -13,8 +13,6 @@ import (
 	"github.com/vpnkeys/vpnkeys/internal/agentwire"
 )
 
-var errTODO = errors.New("not built yet")
-
 // writeMargin is the time a long-poll's answer has to be written once its
 // wait ran out.
 const writeMargin = 30 * time.Second
