@@ -37,6 +37,9 @@ from one to the next.`,
 			if err := checkDays(cmd, req.Days); err != nil {
 				return err
 			}
+			if err := checkTLSMode(req.TLSMode); err != nil {
+				return err
+			}
 			req.Name = args[0]
 			ctx := withActor(cmd.Context())
 			a, err := app.open(ctx)
@@ -47,7 +50,7 @@ from one to the next.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(app.stdio.Out, "server %s registered at %s, clients from %s\n", s.Name, s.Remote, s.Subnet)
+			fmt.Fprintf(app.stdio.Out, "server %s registered at %s, clients from %s, control channel %s\n", s.Name, s.Remote, s.Subnet, s.TLSMode)
 			return nil
 		},
 	}
@@ -55,6 +58,7 @@ from one to the next.`,
 	add.Flags().StringVar(&req.Subnet, "subnet", authority.DefaultSubnet, "the clients' address pool (IPv4 CIDR)")
 	pushFlags(add, &req.Push)
 	daysFlag(add, &req.Days)
+	tlsModeFlag(add, &req.TLSMode)
 	return add
 }
 
@@ -117,9 +121,9 @@ func (app *app) serverListCommand() *cobra.Command {
 				return err
 			}
 			tw := tabwriter.NewWriter(app.stdio.Out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tREMOTE\tSUBNET\tPUSHES")
+			fmt.Fprintln(tw, "NAME\tREMOTE\tSUBNET\tTLS MODE\tPUSHES")
 			for _, s := range servers {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Name, s.Remote, s.Subnet, pushSummary(s.Push))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, s.Remote, s.Subnet, s.TLSMode, pushSummary(s.Push))
 			}
 			return tw.Flush()
 		},

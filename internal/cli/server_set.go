@@ -39,8 +39,11 @@ the users' bundles (vpnkeys add USER...) for it to reach them.
 			if fl.Changed("domain") {
 				c.Domain = &push.Domain
 			}
-			if c.Remote == "" && c.Subnet == "" && c.PushRoutes == nil && c.DNS == nil && c.Domain == nil {
-				return usagef("nothing to change: give --remote, --subnet, --push-route, --dns or --domain")
+			if c.Remote == "" && c.Subnet == "" && c.PushRoutes == nil && c.DNS == nil && c.Domain == nil && c.TLSMode == "" {
+				return usagef("nothing to change: give --remote, --subnet, --push-route, --dns, --domain or --tls-mode")
+			}
+			if err := checkTLSMode(c.TLSMode); err != nil {
+				return err
 			}
 			ctx := withActor(cmd.Context())
 			a, err := app.open(ctx)
@@ -51,6 +54,9 @@ the users' bundles (vpnkeys add USER...) for it to reach them.
 			if err != nil {
 				return err
 			}
+			if c.TLSMode != "" {
+				printTLSModeSet(app, s)
+			}
 			fmt.Fprintf(app.stdio.Out, "server %s now at %s, clients from %s; rewrite its files with 'vpnkeys server files %s --out DIR' and bundles with 'vpnkeys add USER...'\n",
 				s.Name, s.Remote, s.Subnet, s.Name)
 			return nil
@@ -59,6 +65,7 @@ the users' bundles (vpnkeys add USER...) for it to reach them.
 	cmd.Flags().StringVar(&c.Remote, "remote", "", "where clients reach it: HOST:PORT[/udp|/tcp]")
 	cmd.Flags().StringVar(&c.Subnet, "subnet", "", "the clients' address pool (IPv4 CIDR)")
 	pushFlags(cmd, &push)
+	tlsModeFlag(cmd, &c.TLSMode)
 	return cmd
 }
 
