@@ -55,7 +55,7 @@ func (a *Authority) AddServer(ctx context.Context, r ServerRequest) (ServerView,
 	if err := r.Push.Validate(); err != nil {
 		return ServerView{}, fmt.Errorf("%w: %w", account.ErrInvalid, err)
 	}
-	mode, err := ovpn.ParseTLSMode(r.TLSMode)
+	mode, err := a.serverTLSMode(ctx, r.TLSMode)
 	if err != nil {
 		return ServerView{}, err
 	}
