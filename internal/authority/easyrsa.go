@@ -97,14 +97,10 @@ func (a *Authority) importPKI(ctx context.Context, p *easyrsa.PKI, pass pki.Pass
 	if err != nil {
 		return sum, err
 	}
-	if err := importTLSMode(&o, &sum); err != nil {
-		return sum, err
-	}
-	ta, err := importTLSCrypt(o.TLSCrypt)
+	ta, err := importStaticKey(o, &sum)
 	if err != nil {
 		return sum, err
 	}
-	sum.NewTLSCrypt = o.TLSCrypt == nil
 	u, err := newUnlocked(ca, ta)
 	if err != nil {
 		return sum, err

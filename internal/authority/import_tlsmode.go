@@ -15,6 +15,17 @@ import (
 // maxTAKeyFile bounds a ta.key read from a configuration folder.
 const maxTAKeyFile = 1 << 20
 
+// importStaticKey decides the control channel (importTLSMode) and
+// returns the static key to keep: o.TLSCrypt, a ta.key found beside the
+// old configurations, or a new one (sum.NewTLSCrypt).
+func importStaticKey(o ImportOptions, sum *ImportSummary) ([]byte, error) {
+	if err := importTLSMode(&o, sum); err != nil {
+		return nil, err
+	}
+	sum.NewTLSCrypt = o.TLSCrypt == nil
+	return importTLSCrypt(o.TLSCrypt)
+}
+
 // importTLSMode decides the control channel of the imported setup's
 // servers: o.TLSMode when given, else tls-auth when the configurations in
 // o.ConfigDirs use it (easyrsa.DetectTLSMode), else tls-crypt. Without

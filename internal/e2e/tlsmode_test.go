@@ -60,14 +60,7 @@ func TestTLSModes(t *testing.T) {
 		t.Fatal(err)
 	}
 	profiles := map[string]string{"dc-auth": "alice.ovpn", "dc-crypt": "alice-tls-crypt.ovpn", "dc-v2": "alice-tls-crypt-v2.ovpn"}
-	entries, _ := os.ReadDir(filepath.Join(out, "alice"))
-	n := 0
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".ovpn") {
-			n++
-		}
-	}
-	if n != len(profiles) {
+	if n := countProfiles(t, filepath.Join(out, "alice")); n != len(profiles) {
 		t.Fatalf("alice's bundle: got %d profiles, want %d (one per mode)", n, len(profiles))
 	}
 	for _, s := range servers {
@@ -114,4 +107,20 @@ func TestTLSModes(t *testing.T) {
 type serverProc struct {
 	dir string
 	p   *testenv.Proc
+}
+
+// countProfiles counts the .ovpn files in a bundle folder.
+func countProfiles(t *testing.T, dir string) int {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".ovpn") {
+			n++
+		}
+	}
+	return n
 }
