@@ -23,12 +23,12 @@ func (app *app) serverCommand() *cobra.Command {
 func (app *app) serverAddCommand() *cobra.Command {
 	var req authority.ServerRequest
 	add := &cobra.Command{
-		Use:   "add NAME --remote HOST:PORT[/udp|/tcp]",
+		Use:   "add NAME --remote HOST:PORT[/udp|/tcp] [--tls-mode MODE]",
 		Short: "Register an OpenVPN server (one per datacenter)",
 		Long: `server add registers a server. Every profile issued afterwards lists all
 registered servers as remotes, in the order they were added, and fails over
 from one to the next.`,
-		Example: "  vpnkeys server add dc1 --remote vpn1.example.com:1194/udp\n  vpnkeys server add dc2 --remote 203.0.113.7:443/tcp --subnet 10.9.0.0/24\n  vpnkeys server add dc3 --remote vpn3.example.com --push-route 10.1.0.0/16 --push-route 10.2.0.0/16 --dns 10.1.0.53 --domain corp.example.com",
+		Example: "  vpnkeys server add dc1 --remote vpn1.example.com:1194/udp\n  vpnkeys server add dc2 --remote 203.0.113.7:443/tcp --subnet 10.9.0.0/24\n  vpnkeys server add dc3 --remote vpn3.example.com --push-route 10.1.0.0/16 --push-route 10.2.0.0/16 --dns 10.1.0.53 --domain corp.example.com\n  vpnkeys server add dc4 --remote vpn4.example.com:1194 --tls-mode tls-crypt-v2",
 		Args:    exactArgs(1, "one server NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if req.Remote == "" {
