@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -31,5 +33,20 @@ func TestAPITLSMode(t *testing.T) {
 	servers, err := e.a.Servers(context.Background())
 	if err != nil || len(servers) != 2 || servers[0].TLSMode != "tls-crypt-v2" || servers[1].TLSMode != "tls-auth" {
 		t.Fatalf("servers: got %+v %v, want dc1 tls-crypt-v2, dc2 tls-auth", servers, err)
+	}
+}
+
+// TestUIServerTLSMode: the servers page adds a server with the mode
+// chosen and shows each server's mode.
+func TestUIServerTLSMode(t *testing.T) {
+	e := uiEnv(t)
+	c := browser(t)
+	signIn(t, e, c)
+	resp, _ := post(t, c, e.srv.URL+"/ui/servers", url.Values{"name": {"dc2"}, "remote": {"vpn2.example.com:1194"}, "tls_mode": {"tls-crypt-v2"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("add: got %d, want 303", resp.StatusCode)
+	}
+	if _, body := get(t, c, e.srv.URL+"/ui/servers"); !strings.Contains(body, `<td class="mono">tls-crypt-v2</td>`) || !strings.Contains(body, `<td class="mono">tls-crypt</td>`) {
+		t.Fatalf("servers page lacks the modes:\n%s", body)
 	}
 }
