@@ -24,7 +24,9 @@ import (
 // client-config files, agentwire.CCDPrefix and a valid user name, are
 // allowed; anything else (another path, a dot file, another name)
 // rejects the whole state.
-var AllowedFiles = []string{"server.conf", "ca.crt", "server.crt", "server.key", "ta.key", "crl.pem", "vpnkeys-session.sh"}
+var AllowedFiles = []string{"server.conf", "ca.crt", "server.crt", "server.key", "ta.key", "crl.pem", "vpnkeys-session.sh",
+	// A tls-crypt-v2 server's (ovpn.TLSCryptV2ServerKeyName, ovpn.TLSCryptV2VerifyName, ovpn.RevokedSerialsName).
+	"tls-crypt-v2-server.key", "tls-crypt-v2-verify.sh", "revoked-serials"}
 
 // allowedModes are the file modes a state may ask for.
 var allowedModes = []uint32{0o600, 0o644, 0o755}

@@ -98,7 +98,10 @@ const CCDPrefix = "ccd/"
 
 // Files whose change needs OpenVPN restarted; crl.pem (re-read on every
 // handshake) never does.
-var RestartFiles = []string{"server.conf", "server.crt", "server.key", "ca.crt", "ta.key"}
+var RestartFiles = []string{"server.conf", "server.crt", "server.key", "ca.crt", "ta.key",
+	// The tls-crypt-v2 server key; its verify script and revoked-serials
+	// are read anew for each client, as crl.pem is.
+	"tls-crypt-v2-server.key"}
 
 // CRL describes the CRL in Files.
 type CRL struct {

@@ -75,6 +75,7 @@ type unlockedCA struct {
 	sealer   *pki.Sealer
 	tlsCrypt []byte // the OpenVPN static key file
 	certPEM  []byte
+	v2       v2Key // the tls-crypt-v2 server key, once read (tlsmode.go)
 }
 
 // DefaultCRLDays is the CRL lifetime when Options.CRLDays is zero: long

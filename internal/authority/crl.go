@@ -151,6 +151,9 @@ func (a *Authority) publishCRL(ctx context.Context) (CRLInfo, error) {
 		if wrote {
 			a.log.Info("crl.pem refreshed", "server", o.Server, "dir", o.Dir, "number", info.Number)
 		}
+		if err := refreshRevokedSerials(o.Dir, info.PEM); err != nil {
+			errs = append(errs, fmt.Errorf("refreshing revoked serials of server %s: %w", o.Server, err))
+		}
 		if err := CheckServerDir(o.Dir); err != nil {
 			a.log.Error("server folder unreadable for OpenVPN", "server", o.Server, "err", err)
 		}

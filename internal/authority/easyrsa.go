@@ -24,6 +24,12 @@ type ImportOptions struct {
 	// when nil (then every server needs the new ta.key).
 	TLSCrypt []byte
 	DryRun   bool
+	// TLSMode is the control channel of the servers registered after the
+	// import ("" detects it from ConfigDirs, see importTLSMode);
+	// ConfigDirs are the old setup's OpenVPN configuration folders (gen.sh's
+	// distribution folder, /etc/openvpn/server).
+	TLSMode    string
+	ConfigDirs []string
 }
 
 // ImportSummary tells what an import holds.
@@ -31,6 +37,10 @@ type ImportSummary struct {
 	Users, Active, Revoked, Expired, Superseded, Servers, KeysKept int
 	Warnings                                                       []string
 	NewTLSCrypt                                                    bool
+	// TLSMode is the mode servers registered from now on get, and
+	// TLSModeReason why; TAKeyFrom names the ta.key found in ConfigDirs
+	// and imported as the static key ("" if none was).
+	TLSMode, TLSModeReason, TAKeyFrom string
 	// Retired lists the older unexpired valid client certificates that the
 	// import puts on the CRL (reason superseded), one per certificate, so
 	// that no user has more than one certificate off the CRL.
@@ -87,11 +97,10 @@ func (a *Authority) importPKI(ctx context.Context, p *easyrsa.PKI, pass pki.Pass
 	if err != nil {
 		return sum, err
 	}
-	ta, err := importTLSCrypt(o.TLSCrypt)
+	ta, err := importStaticKey(o, &sum)
 	if err != nil {
 		return sum, err
 	}
-	sum.NewTLSCrypt = o.TLSCrypt == nil
 	u, err := newUnlocked(ca, ta)
 	if err != nil {
 		return sum, err
@@ -124,6 +133,9 @@ func (a *Authority) importPKI(ctx context.Context, p *easyrsa.PKI, pass pki.Pass
 			if err := q.SetCurrentSerial(ctx, usr.Name, usr.CurrentSerial); err != nil {
 				return err
 			}
+		}
+		if err := a.keepImportTLSMode(ctx, q, sum); err != nil {
+			return err
 		}
 		if p.CRL != nil && p.CRL.Number != nil {
 			if err := q.RaiseCRLNumber(ctx, p.CRL.Number.Int64()); err != nil {

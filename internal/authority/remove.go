@@ -27,6 +27,7 @@ type ServerChange struct {
 	PushRoutes *[]string
 	DNS        *[]string
 	Domain     *string
+	TLSMode    string // "" leaves it
 }
 
 // SetServer changes a server's remote (host, port, protocol) or subnet.
@@ -61,6 +62,9 @@ func (a *Authority) SetServer(ctx context.Context, c ServerChange) (ServerView, 
 			detail["subnet"] = c.Subnet
 		}
 		if err := changePush(&s, c, detail); err != nil {
+			return err
+		}
+		if err := changeTLSMode(ctx, q, &s, c.TLSMode, detail); err != nil {
 			return err
 		}
 		if err := q.UpdateServer(ctx, s); err != nil {

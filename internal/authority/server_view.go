@@ -20,13 +20,16 @@ type ServerView struct {
 	DNS        []string    `json:"dns,omitempty"`
 	Domain     string      `json:"domain,omitempty"`
 	CreatedAt  time.Time   `json:"created_at"`
+	// TLSMode protects the control channel: tls-crypt, tls-auth or tls-crypt-v2.
+	TLSMode string `json:"tls_mode"`
 }
 
 func serverView(s store.Server) ServerView {
 	rem := ovpn.Remote{Host: s.Host, Port: s.Port, Proto: s.Proto}
 	p := PushOf(s)
 	return ServerView{Name: s.Name, Remote: rem, RemoteText: rem.String(), Subnet: s.Subnet,
-		Push: p, PushRoutes: p.Routes, DNS: p.DNS, Domain: p.Domain, CreatedAt: s.CreatedAt}
+		Push: p, PushRoutes: p.Routes, DNS: p.DNS, Domain: p.Domain, CreatedAt: s.CreatedAt,
+		TLSMode: string(ovpn.TLSMode(s.TLSMode).OrDefault())}
 }
 
 func serverViews(list []store.Server) []ServerView {

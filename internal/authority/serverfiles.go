@@ -16,6 +16,7 @@ import (
 	"github.com/vpnkeys/vpnkeys/internal/agentwire"
 	"github.com/vpnkeys/vpnkeys/internal/bundle"
 	"github.com/vpnkeys/vpnkeys/internal/fault"
+	"github.com/vpnkeys/vpnkeys/internal/ovpn"
 	"github.com/vpnkeys/vpnkeys/internal/safefile"
 )
 
@@ -63,7 +64,7 @@ func foreignFiles(dir string, files []bundle.File) ([]string, error) {
 	var out []string
 	for _, f := range files {
 		n := f.Name
-		if n == "crl.pem" {
+		if n == "crl.pem" || n == ovpn.RevokedSerialsName {
 			continue
 		}
 		p := filepath.Join(dir, n)

@@ -33,6 +33,8 @@ type ServerRequest struct {
 	// Days is the lifetime of the server's certificate (`--days N`), kept
 	// for its renewals; 0 follows Options.LeafDays.
 	Days int
+	// TLSMode protects the control channel (ovpn.TLSModes); "" is tls-crypt.
+	TLSMode string
 }
 
 // AddServer registers a server. Profiles issued afterwards list it.
@@ -53,6 +55,10 @@ func (a *Authority) AddServer(ctx context.Context, r ServerRequest) (ServerView,
 	if err := r.Push.Validate(); err != nil {
 		return ServerView{}, fmt.Errorf("%w: %w", account.ErrInvalid, err)
 	}
+	mode, err := a.serverTLSMode(ctx, r.TLSMode)
+	if err != nil {
+		return ServerView{}, err
+	}
 	if _, err := a.db.Q().GetCA(ctx); errors.Is(err, store.ErrNotFound) {
 		return ServerView{}, ErrNotInitialized
 	}
@@ -61,7 +67,7 @@ func (a *Authority) AddServer(ctx context.Context, r ServerRequest) (ServerView,
 			return ServerView{}, err
 		}
 	}
-	s := store.Server{Name: r.Name, Host: rem.Host, Port: rem.Port, Proto: rem.Proto, Subnet: r.Subnet, CreatedAt: a.now(), CertDays: r.Days}
+	s := store.Server{Name: r.Name, Host: rem.Host, Port: rem.Port, Proto: rem.Proto, Subnet: r.Subnet, CreatedAt: a.now(), CertDays: r.Days, TLSMode: string(mode)}
 	setPush(&s, r.Push)
 	err = a.withRetry(ctx, func(q *store.Queries) error {
 		if err := q.InsertServer(ctx, s); err != nil {
@@ -77,7 +83,7 @@ func (a *Authority) AddServer(ctx context.Context, r ServerRequest) (ServerView,
 		if _, err := allocate(ctx, q, s, users); err != nil {
 			return err
 		}
-		if err := a.audit(ctx, q, "server.add", r.Name, map[string]any{"remote": rem.String(), "subnet": r.Subnet}); err != nil {
+		if err := a.audit(ctx, q, "server.add", r.Name, map[string]any{"remote": rem.String(), "subnet": r.Subnet, "tls_mode": mode}); err != nil {
 			return err
 		}
 		return a.recordChange(ctx, q, ChangeServer, r.Name, map[string]any{"op": "add"})
@@ -162,7 +168,7 @@ func (a *Authority) baseFiles(ctx context.Context, u *unlockedCA, name string, c
 	}
 	conf, err := ovpn.RenderServerConfig(a.opts.Templates, ovpn.ServerData{
 		Name: srv.Name, Remote: ovpn.Remote{Host: srv.Host, Port: srv.Port, Proto: srv.Proto},
-		Network: network, Netmask: netmask, RunDir: a.opts.AgentRunDir,
+		Network: network, Netmask: netmask, RunDir: a.opts.AgentRunDir, TLSMode: ovpn.TLSMode(srv.TLSMode),
 	}.WithPush(PushOf(srv)))
 	if err != nil {
 		return nil, err
@@ -186,7 +192,8 @@ func (a *Authority) baseFiles(ctx context.Context, u *unlockedCA, name string, c
 		}
 		files[i] = bundle.File{Name: n, Mode: mode, Data: data[n]}
 	}
-	return files, nil
+	extra, err := a.tlsModeFiles(ctx, u, srv, crlPEM)
+	return append(files, extra...), err
 }
 
 // ServerArchive is ServerFiles as NAME-server.tar.gz (folder NAME/, modes

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vpnkeys/vpnkeys/internal/account"
+	"github.com/vpnkeys/vpnkeys/internal/ovpn"
 	"github.com/vpnkeys/vpnkeys/internal/store"
 )
 
@@ -22,10 +23,13 @@ const (
 	SettingPublicURL = "public_url"
 	SettingLinkTTL   = "link_ttl"  // a Go duration: 72h
 	SettingCertDays  = "cert_days" // lifetime of user and server certificates
+	// SettingTLSMode is the control channel of servers added without
+	// --tls-mode (import easyrsa sets it to tls-auth for a tls-auth setup).
+	SettingTLSMode = "tls_mode"
 )
 
 // SettingKeys lists the keys Settings and SetSetting know, in display order.
-var SettingKeys = []string{SettingCompany, SettingContact, SettingPublicURL, SettingLinkTTL, SettingCertDays}
+var SettingKeys = []string{SettingCompany, SettingContact, SettingPublicURL, SettingLinkTTL, SettingCertDays, SettingTLSMode}
 
 // ValidSetting checks value for key; "" (which clears the key) is valid.
 func ValidSetting(key, value string) error {
@@ -47,6 +51,10 @@ func ValidSetting(key, value string) error {
 	case SettingLinkTTL:
 		if d, err := time.ParseDuration(value); err != nil || d <= 0 {
 			return fmt.Errorf("%w: link_ttl must be a positive duration such as 72h", account.ErrInvalid)
+		}
+	case SettingTLSMode:
+		if _, err := ovpn.ParseTLSMode(value); err != nil {
+			return err
 		}
 	case SettingCertDays:
 		if n, err := strconv.Atoi(value); err != nil || n < 1 || n > MaxLeafDays {

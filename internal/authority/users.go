@@ -179,14 +179,18 @@ func (a *Authority) profileServers(ctx context.Context) ([]bundle.Server, error)
 	out := make([]bundle.Server, len(list))
 	for i, s := range list {
 		out[i] = bundle.Server{Name: s.Name, Host: s.Host, Port: s.Port, Proto: s.Proto,
-			Remote: ovpn.Remote{Host: s.Host, Port: s.Port, Proto: s.Proto}.String()}
+			Remote: ovpn.Remote{Host: s.Host, Port: s.Port, Proto: s.Proto}.String(), TLSMode: ovpn.TLSMode(s.TLSMode).OrDefault()}
 	}
-	return out, nil
+	return out, a.loadTLSCryptV2For(ctx, out)
 }
 
 // render makes a user's bundle files in memory.
 func (a *Authority) render(u *unlockedCA, tmpl *bundle.Templates, servers []bundle.Server, usr store.User, c store.Cert, keyPEM []byte) ([]bundle.File, error) {
-	return tmpl.Render(bundle.Data{
+	v2, err := profileTLSCryptV2(u, servers, c.Serial)
+	if err != nil {
+		return nil, err
+	}
+	return tmpl.Render(bundle.Data{TLSCryptV2: string(v2),
 		User: usr.Name, FullName: usr.FullName, Email: usr.Email, OS: usr.OS, Lang: usr.Lang,
 		Company: a.opts.Company, Contact: a.opts.Contact, Expires: c.NotAfter.Format(time.DateOnly),
 		Servers: servers, CA: string(u.certPEM), Cert: c.CertPEM, Key: string(keyPEM), TLSCrypt: string(u.tlsCrypt),

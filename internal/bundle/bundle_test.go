@@ -17,7 +17,7 @@ import (
 
 func data() Data {
 	return Data{User: "alice", OS: "linux", Lang: "en", Expires: "2028-01-01",
-		Servers: []Server{{"dc1", "vpn1.example.com", 1194, "udp", "vpn1.example.com:1194/udp"}, {"dc2", "vpn2.example.com", 443, "tcp", "vpn2.example.com:443/tcp"}},
+		Servers: []Server{{"dc1", "vpn1.example.com", 1194, "udp", "vpn1.example.com:1194/udp", ""}, {"dc2", "vpn2.example.com", 443, "tcp", "vpn2.example.com:443/tcp", ""}},
 		CA:      "CA-PEM\n", Cert: "CERT-PEM\n", Key: "-----BEGIN PRIVATE KEY-----\nK\n-----END PRIVATE KEY-----\n", TLSCrypt: "TA\n"}
 }
 

@@ -17,7 +17,7 @@ func TestReadmes(t *testing.T) {
 	}
 	markers := map[account.OS]string{account.Windows: "OpenVPN GUI", account.MacOS: "Tunnelblick", account.Linux: "nmcli",
 		account.Android: "Google Play", account.IOS: "App Store"}
-	servers := []Server{{"dc1", "vpn1.example.com", 1194, "udp", "vpn1.example.com:1194/udp"}, {"dc2", "vpn2.example.com", 443, "tcp", "vpn2.example.com:443/tcp"}, {"dc3", "203.0.113.9", 1194, "udp", "203.0.113.9:1194/udp"}}
+	servers := []Server{{"dc1", "vpn1.example.com", 1194, "udp", "vpn1.example.com:1194/udp", ""}, {"dc2", "vpn2.example.com", 443, "tcp", "vpn2.example.com:443/tcp", ""}, {"dc3", "203.0.113.9", 1194, "udp", "203.0.113.9:1194/udp", ""}}
 	for _, lang := range account.Langs {
 		if _, ok := tm.readmes[string(lang)]; !ok {
 			t.Errorf("no built-in readme for %s", lang)
@@ -100,7 +100,7 @@ func TestMobileReadmes(t *testing.T) {
 		for _, os := range []account.OS{account.Android, account.IOS} {
 			t.Run("ok/"+string(lang)+"/"+string(os), func(t *testing.T) {
 				d := Data{User: "alice", OS: string(os), Lang: string(lang), Profile: "alice.ovpn", Expires: "2028-02-25",
-					Servers: []Server{{"dc1", "vpn1.example.com", 1194, "udp", "vpn1.example.com:1194/udp"}}}
+					Servers: []Server{{"dc1", "vpn1.example.com", 1194, "udp", "vpn1.example.com:1194/udp", ""}}}
 				b, err := tm.Readme(d)
 				if err != nil {
 					t.Fatal(err)

@@ -25,7 +25,7 @@ func (t *Templates) Render(d Data) ([]File, error) {
 	if d.Profile == "" {
 		d.Profile = d.User + ".ovpn"
 	}
-	profile, err := execute(t.profile, d)
+	files, err := t.profiles(d)
 	if err != nil {
 		return nil, err
 	}
@@ -33,14 +33,13 @@ func (t *Templates) Render(d Data) ([]File, error) {
 	if err != nil {
 		return nil, err
 	}
-	files := []File{
-		{Name: d.Profile, Mode: 0o600, Data: profile},
+	files = append(files, []File{
 		{Name: "ca.crt", Mode: 0o644, Data: []byte(d.CA)},
 		{Name: d.User + ".crt", Mode: 0o644, Data: []byte(d.Cert)},
 		{Name: d.User + ".key", Mode: 0o600, Data: []byte(d.Key)},
 		{Name: "ta.key", Mode: 0o600, Data: []byte(d.TLSCrypt)},
 		{Name: ReadmeName, Mode: 0o644, Data: readme},
-	}
+	}...)
 	taken := map[string]bool{}
 	for _, f := range files {
 		taken[f.Name] = true

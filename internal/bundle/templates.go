@@ -36,6 +36,9 @@ type Server struct {
 	// Remote is HOST:PORT/PROTO as people read it (IPv6 bracketed), made
 	// by ovpn.Remote.String.
 	Remote string
+	// TLSMode is the server's control-channel mode; servers of one mode
+	// share a profile (Render).
+	TLSMode ovpn.TLSMode
 }
 
 // Data is what every template sees.
@@ -54,6 +57,11 @@ type Data struct {
 	Cert     string // PEM
 	Key      string // PEM, plain
 	TLSCrypt string // OpenVPN static key file
+	// TLSMode is the mode of this profile's servers (set by Render), and
+	// TLSCryptV2 the user's tls-crypt-v2 client key (PEM) when a server
+	// uses tls-crypt-v2.
+	TLSMode    ovpn.TLSMode
+	TLSCryptV2 string
 }
 
 // Templates is a loaded set of bundle templates.

@@ -98,8 +98,9 @@ func (app *app) agentRunCommand() *cobra.Command {
 		Long: `run applies the last state it saved (state.json) at once, before it contacts
 the control plane, then long-polls the control plane and applies each new
 state whole: files written and fsynced first, then renamed into place.
-A change of server.conf, ca.crt, server.crt, server.key or ta.key runs
---restart-command; a new crl.pem never does. Sessions of revoked
+A change of server.conf, ca.crt, server.crt, server.key, ta.key or
+tls-crypt-v2-server.key runs --restart-command; a new crl.pem or
+revoked-serials (the tls-crypt-v2 verify script's list) never does. Sessions of revoked
 certificates end through the management socket (client-kill with HALT).
 Each user's client-config file goes to ccd/ with the other files; the
 firewall ruleset (table inet vpnkeys, nothing else) is loaded with

@@ -18,6 +18,7 @@ func (app *app) importCommand() *cobra.Command {
 	}
 	var taKey string
 	var dryRun bool
+	var tm importTLS
 	er := &cobra.Command{
 		Use:   "easyrsa PKI_DIR",
 		Short: "Adopt an easy-rsa 3 PKI: every certificate, revocation and key kept, nobody re-issued",
@@ -37,22 +38,36 @@ Only regular files are read: a symbolic link, FIFO or device in the PKI is a
 problem, as is a certificate, key or request over 1 MiB or an index.txt or
 crl.pem over 64 MiB. Everything is checked before anything is written, and
 every problem is reported with its file and line; either all of it lands or
-nothing does.`,
+nothing does.
+
+The old setup's control channel is detected from its OpenVPN configurations:
+the folders given with --openvpn-dir (gen.sh's distribution folder,
+/etc/openvpn/server), the folder of --ta-key and the templates folder. A
+client config with 'tls-auth ta.key 1' or key-direction, or a server config
+with tls-auth, makes servers registered afterwards tls-auth (the setting
+tls_mode) with that ta.key as the static key, so the old clients keep
+connecting; --tls-mode overrides the detection. The output says which mode
+was chosen and why.`,
 		Example: `  vpnkeys import easyrsa /home/ca/easy-rsa-master/easyrsa3/pki --ta-key /etc/openvpn/server/ta.key
-  vpnkeys import easyrsa ./pki --dry-run`,
+  vpnkeys import easyrsa ./pki --dry-run
+  vpnkeys import easyrsa ./pki --openvpn-dir /home/ca/cert_generation/user_distr`,
 		Args: exactArgs(1, "one PKI_DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return app.importEasyRSA(cmd, args[0], taKey, dryRun)
+			if err := tm.check(); err != nil {
+				return err
+			}
+			return app.importEasyRSA(cmd, args[0], taKey, dryRun, tm)
 		},
 	}
 	er.Flags().StringVar(&taKey, "ta-key", "", "the servers' ta.key (OpenVPN static key) to keep using")
 	er.Flags().BoolVar(&dryRun, "dry-run", false, "check and print what would be imported, change nothing")
+	tm.flags(er)
 	cmd.AddCommand(er, app.importUsersCommand())
 	return cmd
 }
 
 // importEasyRSA runs import easyrsa on the PKI in dir.
-func (app *app) importEasyRSA(cmd *cobra.Command, dir, taKey string, dryRun bool) error {
+func (app *app) importEasyRSA(cmd *cobra.Command, dir, taKey string, dryRun bool, tm importTLS) error {
 	ctx := withActor(cmd.Context())
 	if _, err := os.Stat(dir); err != nil {
 		return usagef("PKI_DIR: %v", err)
@@ -69,7 +84,8 @@ func (app *app) importEasyRSA(cmd *cobra.Command, dir, taKey string, dryRun bool
 		return err
 	}
 	ask := func() (authority.Passphrase, error) { return app.passphrase(false) }
-	sum, err := a.ImportEasyRSA(ctx, dir, authority.ImportOptions{AskPassphrase: ask, TLSCrypt: ta, DryRun: dryRun})
+	sum, err := a.ImportEasyRSA(ctx, dir, authority.ImportOptions{AskPassphrase: ask, TLSCrypt: ta, DryRun: dryRun,
+		TLSMode: tm.mode, ConfigDirs: tm.dirs(taKey, app.templates)})
 	for _, w := range sum.Warnings {
 		fmt.Fprintln(app.stdio.Err, "warning: "+w)
 	}
@@ -85,6 +101,7 @@ func (app *app) importEasyRSA(cmd *cobra.Command, dir, taKey string, dryRun bool
 	for _, r := range sum.Retired {
 		fmt.Fprintln(app.stdio.Out, retiredLine(r, dryRun))
 	}
+	printImportTLS(app, sum, dryRun)
 	if sum.NewTLSCrypt {
 		fmt.Fprintln(app.stdio.Err, "warning: no --ta-key given: a new tls-crypt key was made; servers need the new ta.key (vpnkeys server files)")
 	}

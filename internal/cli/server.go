@@ -23,18 +23,21 @@ func (app *app) serverCommand() *cobra.Command {
 func (app *app) serverAddCommand() *cobra.Command {
 	var req authority.ServerRequest
 	add := &cobra.Command{
-		Use:   "add NAME --remote HOST:PORT[/udp|/tcp]",
+		Use:   "add NAME --remote HOST:PORT[/udp|/tcp] [--tls-mode MODE]",
 		Short: "Register an OpenVPN server (one per datacenter)",
 		Long: `server add registers a server. Every profile issued afterwards lists all
 registered servers as remotes, in the order they were added, and fails over
 from one to the next.`,
-		Example: "  vpnkeys server add dc1 --remote vpn1.example.com:1194/udp\n  vpnkeys server add dc2 --remote 203.0.113.7:443/tcp --subnet 10.9.0.0/24\n  vpnkeys server add dc3 --remote vpn3.example.com --push-route 10.1.0.0/16 --push-route 10.2.0.0/16 --dns 10.1.0.53 --domain corp.example.com",
+		Example: "  vpnkeys server add dc1 --remote vpn1.example.com:1194/udp\n  vpnkeys server add dc2 --remote 203.0.113.7:443/tcp --subnet 10.9.0.0/24\n  vpnkeys server add dc3 --remote vpn3.example.com --push-route 10.1.0.0/16 --push-route 10.2.0.0/16 --dns 10.1.0.53 --domain corp.example.com\n  vpnkeys server add dc4 --remote vpn4.example.com:1194 --tls-mode tls-crypt-v2",
 		Args:    exactArgs(1, "one server NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if req.Remote == "" {
 				return usagef("--remote HOST:PORT is required")
 			}
 			if err := checkDays(cmd, req.Days); err != nil {
+				return err
+			}
+			if err := checkTLSMode(req.TLSMode); err != nil {
 				return err
 			}
 			req.Name = args[0]
@@ -47,7 +50,7 @@ from one to the next.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(app.stdio.Out, "server %s registered at %s, clients from %s\n", s.Name, s.Remote, s.Subnet)
+			fmt.Fprintf(app.stdio.Out, "server %s registered at %s, clients from %s, control channel %s\n", s.Name, s.Remote, s.Subnet, s.TLSMode)
 			return nil
 		},
 	}
@@ -55,6 +58,7 @@ from one to the next.`,
 	add.Flags().StringVar(&req.Subnet, "subnet", authority.DefaultSubnet, "the clients' address pool (IPv4 CIDR)")
 	pushFlags(add, &req.Push)
 	daysFlag(add, &req.Days)
+	tlsModeFlag(add, &req.TLSMode)
 	return add
 }
 
@@ -117,9 +121,9 @@ func (app *app) serverListCommand() *cobra.Command {
 				return err
 			}
 			tw := tabwriter.NewWriter(app.stdio.Out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tREMOTE\tSUBNET\tPUSHES")
+			fmt.Fprintln(tw, "NAME\tREMOTE\tSUBNET\tTLS MODE\tPUSHES")
 			for _, s := range servers {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Name, s.Remote, s.Subnet, pushSummary(s.Push))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, s.Remote, s.Subnet, s.TLSMode, pushSummary(s.Push))
 			}
 			return tw.Flush()
 		},

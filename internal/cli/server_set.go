@@ -17,15 +17,21 @@ func (app *app) serverSetCommand() *cobra.Command {
 	var c authority.ServerChange
 	var push ovpn.Push
 	cmd := &cobra.Command{
-		Use:   "set NAME [--remote HOST:PORT[/udp|/tcp]] [--subnet CIDR] [--push-route CIDR]... [--dns IP]... [--domain D]",
-		Short: "Change a server's remote (host, port, protocol), subnet, pushed routes or DNS",
+		Use:   "set NAME [--remote HOST:PORT[/udp|/tcp]] [--subnet CIDR] [--push-route CIDR]... [--dns IP]... [--domain D] [--tls-mode MODE]",
+		Short: "Change a server's remote (host, port, protocol), subnet, pushed routes, DNS or control channel",
 		Long: `server set changes a registered server. Profiles written afterwards carry the
 change; rewrite the server's files (vpnkeys server files NAME --out DIR) and
 the users' bundles (vpnkeys add USER...) for it to reach them.
 
 --push-route and --dns replace the whole list when given (give them once with
-"" to push none); --domain "" pushes no domain.`,
-		Example: "  vpnkeys server set dc1 --remote vpn1.example.com:443/tcp\n  vpnkeys server set dc2 --subnet 10.9.0.0/24\n  vpnkeys server set dc1 --push-route 10.1.0.0/16 --dns 10.1.0.53 --domain corp.example.com",
+"" to push none); --domain "" pushes no domain.
+
+--tls-mode tls-crypt|tls-auth|tls-crypt-v2 switches the control channel: the
+change is audited and agents install the server's new files at once; every
+profile rendered afterwards follows it (servers of different modes get one
+profile each: USER.ovpn, USER-MODE.ovpn), and users need a new profile for
+this server.`,
+		Example: "  vpnkeys server set dc1 --remote vpn1.example.com:443/tcp\n  vpnkeys server set dc2 --subnet 10.9.0.0/24\n  vpnkeys server set dc1 --push-route 10.1.0.0/16 --dns 10.1.0.53 --domain corp.example.com\n  vpnkeys server set dc1 --tls-mode tls-auth",
 		Args:    exactArgs(1, "one server NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c.Name = args[0]
@@ -39,8 +45,11 @@ the users' bundles (vpnkeys add USER...) for it to reach them.
 			if fl.Changed("domain") {
 				c.Domain = &push.Domain
 			}
-			if c.Remote == "" && c.Subnet == "" && c.PushRoutes == nil && c.DNS == nil && c.Domain == nil {
-				return usagef("nothing to change: give --remote, --subnet, --push-route, --dns or --domain")
+			if c.Remote == "" && c.Subnet == "" && c.PushRoutes == nil && c.DNS == nil && c.Domain == nil && c.TLSMode == "" {
+				return usagef("nothing to change: give --remote, --subnet, --push-route, --dns, --domain or --tls-mode")
+			}
+			if err := checkTLSMode(c.TLSMode); err != nil {
+				return err
 			}
 			ctx := withActor(cmd.Context())
 			a, err := app.open(ctx)
@@ -51,6 +60,9 @@ the users' bundles (vpnkeys add USER...) for it to reach them.
 			if err != nil {
 				return err
 			}
+			if c.TLSMode != "" {
+				printTLSModeSet(app, s)
+			}
 			fmt.Fprintf(app.stdio.Out, "server %s now at %s, clients from %s; rewrite its files with 'vpnkeys server files %s --out DIR' and bundles with 'vpnkeys add USER...'\n",
 				s.Name, s.Remote, s.Subnet, s.Name)
 			return nil
@@ -59,6 +71,7 @@ the users' bundles (vpnkeys add USER...) for it to reach them.
 	cmd.Flags().StringVar(&c.Remote, "remote", "", "where clients reach it: HOST:PORT[/udp|/tcp]")
 	cmd.Flags().StringVar(&c.Subnet, "subnet", "", "the clients' address pool (IPv4 CIDR)")
 	pushFlags(cmd, &push)
+	tlsModeFlag(cmd, &c.TLSMode)
 	return cmd
 }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -93,7 +94,8 @@ func (app *app) settingsCommand() *cobra.Command {
 keeps --company, --contact and --public-url there, and 'settings set' changes
 them; flags, the environment and the config file still win over them.
 
-Keys: company, contact, public_url, link_ttl (e.g. 72h), cert_days.`,
+Keys: company, contact, public_url, link_ttl (e.g. 72h), cert_days, tls_mode
+(the control channel of servers added without --tls-mode).`,
 		Example: "  vpnkeys settings\n  vpnkeys settings set company \"Example Ltd\"\n  vpnkeys settings set public_url https://vpn.example.com\n  vpnkeys settings set link_ttl \"\"   # back to the default",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
@@ -113,6 +115,7 @@ Keys: company, contact, public_url, link_ttl (e.g. 72h), cert_days.`,
 				authority.SettingCompany: app.company, authority.SettingContact: app.contact,
 				authority.SettingPublicURL: app.cfg.PublicURL, authority.SettingLinkTTL: stored[authority.SettingLinkTTL],
 				authority.SettingCertDays: stored[authority.SettingCertDays],
+				authority.SettingTLSMode:  cmp.Or(stored[authority.SettingTLSMode], "tls-crypt"),
 			}
 			if app.ux.certDays != 0 {
 				inEffect[authority.SettingCertDays] = strconv.Itoa(app.ux.certDays)

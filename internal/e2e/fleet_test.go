@@ -63,6 +63,11 @@ func newFleetWith(t testing.TB, n int, prepare func(testing.TB, *datacenter), ex
 	traversable(t, f.base)
 	f.data = filepath.Join(f.base, "data")
 	run := filepath.Join(f.base, "run")
+	// As systemd-tmpfiles makes /run/vpnkeys-agent at boot: OpenVPN may
+	// start before the agent's first sweep would make it.
+	if err := os.MkdirAll(run, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	f.env = append([]string{"VPNKEYS_DATA=" + f.data, "VPNKEYS_CA_PASSPHRASE=fleet e2e passphrase",
 		"VPNKEYS_AGENT_RUN_DIR=" + run}, extraEnv...)
 	mustRun(t, f.env, "init")

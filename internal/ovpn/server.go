@@ -37,6 +37,8 @@ type ServerData struct {
 	// Device is the tun device's name (DeviceName of Name when empty):
 	// the firewall's ruleset names it.
 	Device string
+	// TLSMode protects the control channel; "" is TLSCrypt.
+	TLSMode TLSMode
 }
 
 // devicePrefix starts every device name DeviceName gives.

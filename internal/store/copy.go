@@ -13,10 +13,10 @@ import (
 var copyTables = []struct {
 	name, columns, order string
 }{
-	{"ca", "id, algo, cert_pem, key_pem, encrypted, tls_crypt, created_at", "id"},
+	{"ca", "id, algo, cert_pem, key_pem, encrypted, tls_crypt, created_at, tls_crypt_v2", "id"},
 	{"users", "name, email, full_name, os, lang, current_serial, created_at, updated_at", "name"},
 	{"certificates", "serial, kind, subject, cert_pem, key_sealed, not_before, not_after, state, revoked_at, reason, created_at", "serial"},
-	{"servers", "name, host, port, proto, subnet, created_at, push_routes, dns, domain, cert_days", "name"},
+	{"servers", "name, host, port, proto, subnet, created_at, push_routes, dns, domain, cert_days, tls_mode", "name"},
 	{"server_outputs", "server_name, host, dir, written_at", "server_name, host, dir"},
 	{"links", "token_hash, user_name, serial, created_at, expires_at, opened_at, used_at, used_from", "token_hash"},
 	{"api_tokens", "name, token_hash, created_at, revoked_at, last_used", "name"},

@@ -9,9 +9,9 @@ import (
 
 // InsertServer registers a server (ErrExists when the name is taken).
 func (q *Queries) InsertServer(ctx context.Context, s Server) error {
-	res, err := q.q.ExecContext(ctx, `INSERT INTO servers (name, host, port, proto, subnet, created_at, push_routes, dns, domain, cert_days)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (name) DO NOTHING`,
-		s.Name, s.Host, s.Port, s.Proto, s.Subnet, unix(s.CreatedAt), s.PushRoutes, s.DNS, s.Domain, s.CertDays)
+	res, err := q.q.ExecContext(ctx, `INSERT INTO servers (name, host, port, proto, subnet, created_at, push_routes, dns, domain, cert_days, tls_mode)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (name) DO NOTHING`,
+		s.Name, s.Host, s.Port, s.Proto, s.Subnet, unix(s.CreatedAt), s.PushRoutes, s.DNS, s.Domain, s.CertDays, tlsModeOrDefault(s.TLSMode))
 	if err != nil {
 		return fmt.Errorf("storing server %s: %w", s.Name, err)
 	}
@@ -25,8 +25,8 @@ func (q *Queries) InsertServer(ctx context.Context, s Server) error {
 func (q *Queries) GetServer(ctx context.Context, name string) (Server, error) {
 	var s Server
 	var created int64
-	err := q.q.QueryRowContext(ctx, `SELECT name, host, port, proto, subnet, created_at, push_routes, dns, domain, cert_days FROM servers WHERE name = $1`, name).
-		Scan(&s.Name, &s.Host, &s.Port, &s.Proto, &s.Subnet, &created, &s.PushRoutes, &s.DNS, &s.Domain, &s.CertDays)
+	err := q.q.QueryRowContext(ctx, `SELECT name, host, port, proto, subnet, created_at, push_routes, dns, domain, cert_days, tls_mode FROM servers WHERE name = $1`, name).
+		Scan(&s.Name, &s.Host, &s.Port, &s.Proto, &s.Subnet, &created, &s.PushRoutes, &s.DNS, &s.Domain, &s.CertDays, &s.TLSMode)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Server{}, fmt.Errorf("server %s: %w", name, ErrNotFound)
 	}
@@ -40,7 +40,7 @@ func (q *Queries) GetServer(ctx context.Context, name string) (Server, error) {
 // ListServers lists servers in the order they were added (the order of the
 // `remote` lines in profiles: the first is tried first).
 func (q *Queries) ListServers(ctx context.Context) ([]Server, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT name, host, port, proto, subnet, created_at, push_routes, dns, domain, cert_days FROM servers ORDER BY created_at, name`)
+	rows, err := q.q.QueryContext(ctx, `SELECT name, host, port, proto, subnet, created_at, push_routes, dns, domain, cert_days, tls_mode FROM servers ORDER BY created_at, name`)
 	if err != nil {
 		return nil, fmt.Errorf("listing servers: %w", err)
 	}
@@ -49,7 +49,7 @@ func (q *Queries) ListServers(ctx context.Context) ([]Server, error) {
 	for rows.Next() {
 		var s Server
 		var created int64
-		if err := rows.Scan(&s.Name, &s.Host, &s.Port, &s.Proto, &s.Subnet, &created, &s.PushRoutes, &s.DNS, &s.Domain, &s.CertDays); err != nil {
+		if err := rows.Scan(&s.Name, &s.Host, &s.Port, &s.Proto, &s.Subnet, &created, &s.PushRoutes, &s.DNS, &s.Domain, &s.CertDays, &s.TLSMode); err != nil {
 			return nil, fmt.Errorf("listing servers: %w", err)
 		}
 		s.CreatedAt = fromUnix(created)

@@ -85,6 +85,9 @@ type Server struct {
 	Domain     string
 	// CertDays is the lifetime of the server's certificate; 0: the default.
 	CertDays int
+	// TLSMode is the control channel's protection: tls-crypt, tls-auth or
+	// tls-crypt-v2 ("" stores the default, tls-crypt).
+	TLSMode string
 }
 
 // ServerOutput records a folder vpnkeys wrote a server's files to, so a new

@@ -17,7 +17,8 @@ type serverRequest struct {
 	PushRoutes []string `json:"push_routes"`
 	DNS        []string `json:"dns"`
 	Domain     string   `json:"domain"`
-	Days       *int     `json:"days"` // the server certificate's lifetime
+	Days       *int     `json:"days"`     // the server certificate's lifetime
+	TLSMode    string   `json:"tls_mode"` // "" is tls-crypt
 }
 
 func (s *Server) addServer(w http.ResponseWriter, r *http.Request) error {
@@ -30,7 +31,7 @@ func (s *Server) addServer(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v, err := s.auth.AddServer(r.Context(), authority.ServerRequest{Name: req.Name, Remote: req.Remote, Subnet: req.Subnet,
-		Push: ovpn.Push{Routes: req.PushRoutes, DNS: req.DNS, Domain: req.Domain}, Days: days})
+		Push: ovpn.Push{Routes: req.PushRoutes, DNS: req.DNS, Domain: req.Domain}, Days: days, TLSMode: req.TLSMode})
 	if err != nil {
 		return err
 	}
@@ -45,6 +46,7 @@ type serverChange struct {
 	PushRoutes *[]string `json:"push_routes"`
 	DNS        *[]string `json:"dns"`
 	Domain     *string   `json:"domain"`
+	TLSMode    string    `json:"tls_mode"` // "" keeps it
 }
 
 func (s *Server) setServer(w http.ResponseWriter, r *http.Request) error {
@@ -53,7 +55,7 @@ func (s *Server) setServer(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v, err := s.auth.SetServer(r.Context(), authority.ServerChange{Name: r.PathValue("server"), Remote: req.Remote, Subnet: req.Subnet,
-		PushRoutes: req.PushRoutes, DNS: req.DNS, Domain: req.Domain})
+		PushRoutes: req.PushRoutes, DNS: req.DNS, Domain: req.Domain, TLSMode: req.TLSMode})
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,8 @@ import (
 func (s *Server) uiAddServer(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 8192)
 	req := authority.ServerRequest{Name: r.FormValue("name"), Remote: r.FormValue("remote"), Subnet: r.FormValue("subnet"),
-		Push: ovpn.Push{Routes: strings.Fields(r.FormValue("push_routes")), DNS: strings.Fields(r.FormValue("dns")), Domain: r.FormValue("domain")}}
+		Push:    ovpn.Push{Routes: strings.Fields(r.FormValue("push_routes")), DNS: strings.Fields(r.FormValue("dns")), Domain: r.FormValue("domain")},
+		TLSMode: r.FormValue("tls_mode")}
 	v, err := s.auth.AddServer(r.Context(), req)
 	if err != nil {
 		s.uiFail(w, r, "Server not added", err, "/ui/servers")
