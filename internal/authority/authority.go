@@ -75,6 +75,10 @@ type unlockedCA struct {
 	sealer   *pki.Sealer
 	tlsCrypt []byte // the OpenVPN static key file
 	certPEM  []byte
+	// trustPEM is the ca.crt to render, read for one render or batch
+	// (rollover.go: both certificates during a CA rollover); nil renders
+	// certPEM.
+	trustPEM []byte
 }
 
 // DefaultCRLDays is the CRL lifetime when Options.CRLDays is zero: long

@@ -172,6 +172,9 @@ func (a *Authority) Unlock(ctx context.Context, pass pki.Passphrase) error {
 	if u.tlsCrypt, err = u.sealer.Open(row.TLSCrypt, tlsCryptLabel); err != nil {
 		return fmt.Errorf("opening tls-crypt key: %w", err)
 	}
+	if err := a.adoptNext(ctx, u); err != nil {
+		return err
+	}
 	a.setUnlocked(u)
 	return nil
 }
