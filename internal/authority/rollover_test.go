@@ -1,0 +1,145 @@
+package authority
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vpnkeys/vpnkeys/internal/account"
+	"github.com/vpnkeys/vpnkeys/internal/pki"
+	"github.com/vpnkeys/vpnkeys/internal/store"
+)
+
+// profileOf reads user's inline profile in the bundles folder.
+func profileOf(t *testing.T, f *fixture, user string) string {
+	t.Helper()
+	return string(readFile(t, filepath.Join(f.dir, "bundles", user, user+".ovpn")))
+}
+
+func caFile(t *testing.T, a *Authority, server string) string {
+	t.Helper()
+	files, err := a.ServerFiles(context.Background(), server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(files[1].Data)
+}
+
+// TestCARollover: start keeps the CA key and subject and puts the renewed
+// certificate after the old one in every rendered ca.crt (server files,
+// new profiles) and tells agents; another process that unlocks signs with
+// the renewed one; finish leaves the new one alone, and what was signed
+// before still verifies under it. Bad input changes nothing.
+func TestCARollover(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, pki.P256)
+	f.addServer(t, "dc1", "vpn1.example.com:1194")
+	alice := f.add(t, AddOptions{}, "alice")[0]
+	oldPEM, _ := f.a.CACertPEM(ctx)
+	row := func() store.CA { c, _ := f.db.Q().GetCA(ctx); return c }
+	r0, _ := f.db.Q().GetRollover(ctx)
+
+	t.Run("fail/finish without start", func(t *testing.T) {
+		if _, err := f.a.FinishRollover(ctx); !errors.Is(err, ErrNoRollover) {
+			t.Fatalf("got %v, want ErrNoRollover", err)
+		}
+		if r, _ := f.db.Q().GetRollover(ctx); r != r0 {
+			t.Fatal("the CA row changed")
+		}
+	})
+	for _, days := range []int{-1, MaxCADays + 1, 1} {
+		if _, err := f.a.StartRollover(ctx, days); !errors.Is(err, account.ErrInvalid) {
+			t.Fatalf("days %d: got %v, want ErrInvalid", days, err)
+		}
+	}
+	if r, _ := f.db.Q().GetRollover(ctx); r != r0 {
+		t.Fatal("a refused start changed the CA row")
+	}
+	v0, _ := f.db.Q().Version(ctx)
+	st, err := f.a.StartRollover(ctx, 7300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.UnderWay || st.Next == nil || !st.Next.NotAfter.After(st.Current.NotAfter) || st.Step != StepFinish {
+		t.Fatalf("status after start: %+v", st)
+	}
+	if v, _ := f.db.Q().Version(ctx); v <= v0 {
+		t.Fatalf("version after start: got %d, want more than %d", v, v0)
+	}
+	r1, _ := f.db.Q().GetRollover(ctx)
+	if _, err := f.a.StartRollover(ctx, 7300); !errors.Is(err, ErrRolloverUnderway) {
+		t.Fatalf("second start: got %v, want ErrRolloverUnderway", err)
+	}
+	if r, _ := f.db.Q().GetRollover(ctx); r != r1 {
+		t.Fatal("a second start changed the CA row")
+	}
+	if k := row().KeyPEM; k != string(must(f.a.CAKeyPEM(ctx))) || r1.Current != string(oldPEM) {
+		t.Fatal("the CA key or current certificate changed at start")
+	}
+	both := r1.Current + r1.Next
+	if got := caFile(t, f.a, "dc1"); got != both {
+		t.Fatalf("server ca.crt during the rollover:\n%s\nwant old then new", got)
+	}
+	f.add(t, AddOptions{}, "bob")
+	if p := profileOf(t, f, "bob"); !strings.Contains(p, r1.Current) || !strings.Contains(p, r1.Next) ||
+		strings.Index(p, r1.Current) > strings.Index(p, r1.Next) {
+		t.Fatal("a new profile does not hold old then new CA certificate")
+	}
+	// Another process that unlocks signs with the renewed certificate.
+	b := f.reopen()
+	if err := b.Unlock(ctx, pki.Passphrase(testPass)); err != nil {
+		t.Fatal(err)
+	}
+	next, _ := pki.ParseCert([]byte(r1.Next))
+	if u, _ := b.ca(); !bytes.Equal(u.ca.Cert.Raw, next.Raw) {
+		t.Fatal("an unlocked process does not sign with the renewed certificate")
+	}
+	fin, err := b.FinishRollover(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fin.UnderWay || fin.Current.NotAfter != st.Next.NotAfter || fin.Step != StepStart {
+		t.Fatalf("status after finish: %+v", fin)
+	}
+	if got := caFile(t, b, "dc1"); got != r1.Next {
+		t.Fatalf("server ca.crt after finish: got %d bytes, want the new certificate alone", len(got))
+	}
+	if _, err := b.FinishRollover(ctx); !errors.Is(err, ErrNoRollover) {
+		t.Fatalf("second finish: got %v, want ErrNoRollover", err)
+	}
+	// alice's certificate, signed before, verifies under the new one.
+	ac, _ := f.db.Q().CertBySerial(ctx, alice.Serial)
+	leaf, _ := pki.ParseCert([]byte(ac.CertPEM))
+	if err := (&pki.CA{Cert: next}).Verify(leaf); err != nil {
+		t.Fatal(err)
+	}
+	for _, action := range []string{"ca.rollover.start", "ca.rollover.finish"} {
+		if ev, _ := f.a.Audit(ctx, AuditFilter{Action: action}); len(ev) != 1 {
+			t.Fatalf("%s events: got %d, want 1", action, len(ev))
+		}
+	}
+	// vpnkeys expiring lists the CA with its new end.
+	list, err := b.Expiring(ctx, maxWithin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range list {
+		if e.Kind == "ca" {
+			found = e.NotAfter.Equal(next.NotAfter)
+		}
+	}
+	if !found {
+		t.Fatalf("expiring: the CA is not listed with its new end %v: %+v", next.NotAfter, list)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
