@@ -64,6 +64,23 @@ func (a *Authority) RenewServerCerts(ctx context.Context) (renewed []string, err
 	return renewed, nil
 }
 
+// KeepServerCerts runs RenewServerCerts now and every interval until ctx
+// ends (serve), logging what fails.
+func (a *Authority) KeepServerCerts(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := a.RenewServerCerts(ctx); err != nil && ctx.Err() == nil {
+			a.log.ErrorContext(ctx, "renewing server certificates", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // serverCertDue tells whether a server certificate is to be renewed now.
 func serverCertDue(c store.Cert, now time.Time) bool {
 	return !c.NotAfter.After(now.Add(renewBefore(c)))
