@@ -41,13 +41,14 @@ type Config struct {
 	Wait           time.Duration // long-poll wait (default agentwire.DefaultWait)
 	MetricsListen  string        // --metrics-listen ADDR, "" for none
 	Nft            string        // --nft: the nft binary; "" looks it up when a state has a ruleset
+	Logger         *slog.Logger
+	AgentVersion   string
+
 	// RestartWindow is --restart-window HH:MM-HH:MM (local time): restarts
 	// wait for it ("" restarts at once); Now is the clock of the window
 	// (time.Now when nil). restart_window.go.
 	RestartWindow string
 	Now           func() time.Time
-	Logger        *slog.Logger
-	AgentVersion  string
 }
 
 // runner is one running agent.
