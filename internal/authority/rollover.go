@@ -23,11 +23,15 @@ import (
 // (pki.NewSealer) and because everything it signed (user, server and
 // agent certificates, CRLs) then verifies under the old certificate and
 // the new one alike: nothing is re-issued. A rollover runs in three steps:
-// start stores the new certificate beside the old one, and every ca.crt
-// rendered from then on (profiles, bundles, server files, agents' states)
-// holds both, old first; status tells how many agents hold that; finish
-// makes the new one the CA certificate and drops the old one. Changing
-// the key or its algorithm is not what this does.
+// start stores the new certificate beside the old one; every ca.crt a
+// client reads from then on (profiles, bundles) holds both, old first, and
+// the servers' ca.crt (agents' states, server files) holds the new one
+// alone, because OpenVPN as a server refuses a CA file with two
+// certificates of one subject ("only 1 of 2 entries were valid X509
+// names") and needs only one to verify clients. status tells how many
+// agents hold the server's new ca.crt; finish makes the new certificate
+// the CA certificate and profiles drop the old one (servers change
+// nothing then). Changing the key or its algorithm is not what this does.
 
 // Errors of the rollover.
 var (
@@ -43,7 +47,7 @@ const ChangeCA = "ca"
 const (
 	StepStart  = "start"  // no rollover under way
 	StepWait   = "wait"   // agents still hold the old ca.crt
-	StepFinish = "finish" // every reporting agent holds both certificates
+	StepFinish = "finish" // every reporting agent holds the new one
 )
 
 // CACertView describes one CA certificate.
@@ -61,7 +65,8 @@ type RolloverView struct {
 	Next      *CACertView `json:"next,omitempty"`
 	StartedAt time.Time   `json:"started_at,omitzero"`
 	// Agents is how many agents reported; Updated how many of them hold
-	// the ca.crt rendered now (both certificates during a rollover).
+	// the servers' ca.crt rendered now (the new certificate during a
+	// rollover).
 	Agents  int    `json:"agents"`
 	Updated int    `json:"updated"`
 	Step    string `json:"step"`
@@ -69,8 +74,9 @@ type RolloverView struct {
 
 // StartRollover makes the CA's renewed certificate, valid days from now
 // (0: DefaultCADays, checked as init's), and keeps it beside the current
-// one; it needs the CA unlocked. From then on every rendered ca.crt holds
-// both, and agents are told (outbox). It is audited (ca.rollover.start).
+// one; it needs the CA unlocked. From then on profiles and bundles hold
+// both and the servers' files the new one, and agents are told (outbox;
+// they install it in their restart window). Audited: ca.rollover.start.
 func (a *Authority) StartRollover(ctx context.Context, days int) (RolloverView, error) {
 	if days == 0 {
 		days = DefaultCADays
@@ -125,8 +131,8 @@ func (a *Authority) StartRollover(ctx context.Context, days int) (RolloverView, 
 }
 
 // FinishRollover makes the renewed certificate the CA certificate; the
-// old one leaves every rendered ca.crt, and agents are told (outbox). It
-// needs no passphrase. It is audited (ca.rollover.finish).
+// old one leaves the profiles rendered afterwards (the servers hold the new
+// one since start). It needs no passphrase. Audited: ca.rollover.finish.
 func (a *Authority) FinishRollover(ctx context.Context) (RolloverView, error) {
 	var next *x509.Certificate
 	err := a.withRetry(ctx, func(q *store.Queries) error {
@@ -193,7 +199,7 @@ func (a *Authority) RolloverStatus(ctx context.Context) (RolloverView, error) {
 		}
 		v.UnderWay, v.Next, v.StartedAt = true, &n, time.Unix(r.StartedAt, 0).UTC()
 	}
-	if v.Agents, v.Updated, err = a.agentsHolding(ctx, trustOf(r)); err != nil {
+	if v.Agents, v.Updated, err = a.agentsHolding(ctx, serverCAOf(r)); err != nil {
 		return RolloverView{}, err
 	}
 	if v.UnderWay {
@@ -206,7 +212,7 @@ func (a *Authority) RolloverStatus(ctx context.Context) (RolloverView, error) {
 }
 
 // agentsHolding counts the agents that reported, and those whose ca.crt
-// is caPEM (by the SHA-256 each reports).
+// is caPEM (by the SHA-256 of each file they report).
 func (a *Authority) agentsHolding(ctx context.Context, caPEM []byte) (agents, holding int, err error) {
 	rows, err := a.db.Q().AgentStatuses(ctx)
 	if err != nil {
@@ -237,8 +243,8 @@ func caCertView(pemText string) (CACertView, error) {
 		SHA256: hex.EncodeToString(sum[:])}, nil
 }
 
-// trustPEM is what every rendered ca.crt holds: the CA certificate and,
-// during a rollover, the renewed one after it.
+// trustPEM is what the ca.crt of profiles and bundles holds: the CA
+// certificate and, during a rollover, the renewed one after it.
 func (a *Authority) trustPEM(ctx context.Context) ([]byte, error) {
 	r, err := a.db.Q().GetRollover(ctx)
 	if errors.Is(err, store.ErrNotFound) {
@@ -259,6 +265,27 @@ func trustOf(r store.Rollover) []byte {
 		out = append(out, r.Next...)
 	}
 	return out
+}
+
+// serverCAPEM is the ca.crt of the servers' files: the newest CA
+// certificate alone (OpenVPN's server refuses two of one subject; either
+// verifies every client).
+func (a *Authority) serverCAPEM(ctx context.Context) ([]byte, error) {
+	r, err := a.db.Q().GetRollover(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNotInitialized
+	}
+	if err != nil {
+		return nil, err
+	}
+	return serverCAOf(r), nil
+}
+
+func serverCAOf(r store.Rollover) []byte {
+	if r.Next != "" {
+		return []byte(r.Next)
+	}
+	return []byte(r.Current)
 }
 
 // rendering returns u with the ca.crt to render (trustPEM) read now, for

@@ -170,7 +170,7 @@ func (a *Authority) baseFiles(ctx context.Context, u *unlockedCA, name string, c
 	if err != nil {
 		return nil, err
 	}
-	caPEM, err := a.trustPEM(ctx)
+	caPEM, err := a.serverCAPEM(ctx) // the newest CA certificate (rollover.go)
 	if err != nil {
 		return nil, err
 	}

@@ -40,13 +40,14 @@ func (app *app) caCommand() *cobra.Command {
 		Long: `rollover renews the CA's certificate before it expires, in three steps:
 
   start   makes a new certificate for the same key and subject (new serial,
-          new validity; needs the CA passphrase). Every ca.crt written from
-          then on (profiles, bundles, server files, agents) holds the old and
-          the new certificate, and each agent installs it (restarting OpenVPN
-          in its restart window).
+          new validity; needs the CA passphrase). Profiles and bundles made
+          from then on hold the old and the new certificate; the servers'
+          ca.crt holds the new one (OpenVPN's server refuses two of one
+          subject, and either admits every client), which each agent
+          installs, restarting OpenVPN in its restart window.
   status  shows both certificates and how many agents hold the new ca.crt.
-  finish  makes the new certificate the CA certificate; the old one leaves
-          every ca.crt written afterwards.
+  finish  makes the new certificate the CA certificate; profiles made
+          afterwards hold it alone.
 
 The key does not change, so every certificate and CRL it signed verifies
 under both certificates: nobody is re-issued anything and nobody is locked

@@ -51,8 +51,14 @@ func TestCARolloverCLI(t *testing.T) {
 	if r := run(t, nil, "--data", data, "--passphrase-file", pf, "server", "files", "dc1", "--out", out); r.code != 0 {
 		t.Fatalf("server files: %+v", r)
 	}
-	if b, _ := os.ReadFile(filepath.Join(out, "ca.crt")); strings.Count(string(b), "BEGIN CERTIFICATE") != 2 {
-		t.Fatalf("ca.crt during the rollover holds %d certificates, want 2", strings.Count(string(b), "BEGIN CERTIFICATE"))
+	if b, _ := os.ReadFile(filepath.Join(out, "ca.crt")); strings.Count(string(b), "BEGIN CERTIFICATE") != 1 {
+		t.Fatalf("the server's ca.crt during the rollover holds %d certificates, want the new one alone", strings.Count(string(b), "BEGIN CERTIFICATE"))
+	}
+	if r := run(t, nil, "--data", data, "--passphrase-file", pf, "add", "zoe"); r.code != 0 {
+		t.Fatalf("add: %+v", r)
+	}
+	if b, _ := os.ReadFile(filepath.Join(data, "bundles", "zoe", "ca.crt")); strings.Count(string(b), "BEGIN CERTIFICATE") != 2 {
+		t.Fatalf("a bundle's ca.crt during the rollover holds %d certificates, want both", strings.Count(string(b), "BEGIN CERTIFICATE"))
 	}
 	if r := ca(t, "rollover", "status"); r.code != 0 || !strings.Contains(r.out, "rollover:") || !strings.Contains(r.out, "finish") {
 		t.Fatalf("rollover status: %+v", r)
