@@ -224,6 +224,7 @@ func (r *runner) take(ctx context.Context, st agentwire.State) error {
 		r.failed(err, st.Version) // the files are in place; the restart failed
 	}
 	r.applyFirewall(ctx, st)
+	r.adoptCA(st) // a CA rollover's renewed certificate (ca_renewal.go)
 	if serr := saveState(r.cfg.StateDir, st); serr != nil {
 		r.log.Error("saving applied state", "err", serr)
 	}
