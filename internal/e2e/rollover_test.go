@@ -21,7 +21,13 @@ import (
 // mid-rollover and post-finish profiles all connect, while a user revoked
 // meanwhile is still refused.
 func TestCARolloverLive(t *testing.T) {
-	f := newFleet(t, 1)
+	// The agent makes the run folder OpenVPN's management socket goes in
+	// on its first sweep, which may come after OpenVPN starts: made here.
+	f := newFleetWith(t, 1, func(t testing.TB, d *datacenter) {
+		if err := os.MkdirAll(filepath.Join(filepath.Dir(filepath.Dir(d.dir)), "run"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	})
 	d := f.dcs[0]
 	mustRun(t, f.env, "add", "alice", "dave")
 	profile := func(u string) string { return keep(t, filepath.Join(f.data, "bundles", u, u+".ovpn")) }
