@@ -99,9 +99,11 @@ func (ap *Applier) Apply(ctx context.Context, st agentwire.State) (Applied, erro
 	}
 	if ap.needsRestart(res.Changed) {
 		held, err := ap.Gate.hold(res.Changed)
-		if err != nil || held {
-			res.Deferred = held
-			return res, err
+		if err != nil { // never lose a restart: run it now
+			ap.logger().Error("cannot hold the restart for the restart window, restarting now", "err", err)
+		} else if held {
+			res.Deferred = true
+			return res, nil
 		}
 		ap.Gate.done()
 		if err := ap.restart(ctx, res.Changed); err != nil {

@@ -3,6 +3,7 @@ package authority
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -40,24 +41,7 @@ func TestCARollover(t *testing.T) {
 	alice := f.add(t, AddOptions{}, "alice")[0]
 	oldPEM, _ := f.a.CACertPEM(ctx)
 	row := func() store.CA { c, _ := f.db.Q().GetCA(ctx); return c }
-	r0, _ := f.db.Q().GetRollover(ctx)
-
-	t.Run("fail/finish without start", func(t *testing.T) {
-		if _, err := f.a.FinishRollover(ctx); !errors.Is(err, ErrNoRollover) {
-			t.Fatalf("got %v, want ErrNoRollover", err)
-		}
-		if r, _ := f.db.Q().GetRollover(ctx); r != r0 {
-			t.Fatal("the CA row changed")
-		}
-	})
-	for _, days := range []int{-1, MaxCADays + 1, 1} {
-		if _, err := f.a.StartRollover(ctx, days); !errors.Is(err, account.ErrInvalid) {
-			t.Fatalf("days %d: got %v, want ErrInvalid", days, err)
-		}
-	}
-	if r, _ := f.db.Q().GetRollover(ctx); r != r0 {
-		t.Fatal("a refused start changed the CA row")
-	}
+	refusals(t, f)
 	v0, _ := f.db.Q().Version(ctx)
 	st, err := f.a.StartRollover(ctx, 7300)
 	if err != nil {
@@ -70,12 +54,14 @@ func TestCARollover(t *testing.T) {
 		t.Fatalf("version after start: got %d, want more than %d", v, v0)
 	}
 	r1, _ := f.db.Q().GetRollover(ctx)
-	if _, err := f.a.StartRollover(ctx, 7300); !errors.Is(err, ErrRolloverUnderway) {
-		t.Fatalf("second start: got %v, want ErrRolloverUnderway", err)
-	}
-	if r, _ := f.db.Q().GetRollover(ctx); r != r1 {
-		t.Fatal("a second start changed the CA row")
-	}
+	t.Run("fail/start twice", func(t *testing.T) {
+		if _, err := f.a.StartRollover(ctx, 7300); !errors.Is(err, ErrRolloverUnderway) {
+			t.Fatalf("second start: got %v, want ErrRolloverUnderway", err)
+		}
+		if r, _ := f.db.Q().GetRollover(ctx); r != r1 {
+			t.Fatal("a second start changed the CA row")
+		}
+	})
 	if k := row().KeyPEM; k != string(must(f.a.CAKeyPEM(ctx))) || r1.Current != string(oldPEM) {
 		t.Fatal("the CA key or current certificate changed at start")
 	}
@@ -111,8 +97,15 @@ func TestCARollover(t *testing.T) {
 	if _, err := b.FinishRollover(ctx); !errors.Is(err, ErrNoRollover) {
 		t.Fatalf("second finish: got %v, want ErrNoRollover", err)
 	}
+	afterFinish(t, f, b, alice.Serial, next)
+}
+
+// afterFinish: what was signed before verifies under the new certificate,
+// both steps were audited once, and the CA is listed with its new end.
+func afterFinish(t *testing.T, f *fixture, b *Authority, serial string, next *x509.Certificate) {
+	ctx := context.Background()
 	// alice's certificate, signed before, verifies under the new one.
-	ac, _ := f.db.Q().CertBySerial(ctx, alice.Serial)
+	ac, _ := f.db.Q().CertBySerial(ctx, serial)
 	leaf, _ := pki.ParseCert([]byte(ac.CertPEM))
 	if err := (&pki.CA{Cert: next}).Verify(leaf); err != nil {
 		t.Fatal(err)
@@ -135,6 +128,28 @@ func TestCARollover(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("expiring: the CA is not listed with its new end %v: %+v", next.NotAfter, list)
+	}
+}
+
+// refusals: finish without start and a start with bad days change
+// nothing.
+func refusals(t *testing.T, f *fixture) {
+	ctx := context.Background()
+	r0, _ := f.db.Q().GetRollover(ctx)
+	t.Run("fail/finish without start", func(t *testing.T) {
+		if _, err := f.a.FinishRollover(ctx); !errors.Is(err, ErrNoRollover) {
+			t.Fatalf("got %v, want ErrNoRollover", err)
+		}
+	})
+	t.Run("fail/bad days", func(t *testing.T) {
+		for _, days := range []int{-1, MaxCADays + 1, 1} {
+			if _, err := f.a.StartRollover(ctx, days); !errors.Is(err, account.ErrInvalid) {
+				t.Fatalf("days %d: got %v, want ErrInvalid", days, err)
+			}
+		}
+	})
+	if r, _ := f.db.Q().GetRollover(ctx); r != r0 {
+		t.Fatal("a refused step changed the CA row")
 	}
 }
 

@@ -55,20 +55,7 @@ func TestCARolloverLive(t *testing.T) {
 	if live.Exited(0) {
 		t.Fatalf("alice's session ended when the rollover started:\n%s", live.Log())
 	}
-	t.Run("ok/openvpn-server-refuses-both-certificates", func(t *testing.T) {
-		dir := filepath.Join(t.TempDir(), "server")
-		if err := os.CopyFS(dir, os.DirFS(d.dir)); err != nil {
-			t.Fatal(err)
-		}
-		traversable(t, dir)
-		os.WriteFile(filepath.Join(dir, "ca.crt"), []byte(oldCA[0]+next), 0o644)
-		// Another port, device and socket, so it cannot clash with the live one.
-		p := f.ns.OpenVPN(t, "--cd", dir, "--config", "server.conf", "--port", fmt.Sprint(d.port+50),
-			"--dev", "vpn-both", "--management", filepath.Join(runDir(t), "both.sock"), "unix")
-		if got := p.WaitFor(20*time.Second, ready, "were valid X509 names"); got != "were valid X509 names" {
-			t.Fatalf("OpenVPN's server with both CA certificates: got %q, want the refusal:\n%s", got, p.Log())
-		}
-	})
+	t.Run("ok/openvpn-server-refuses-both-certificates", func(t *testing.T) { refusesBoth(t, f, d, oldCA[0]+next) })
 	mustRun(t, f.env, "add", "bob")
 	bobMid := profile("bob")
 	if b, _ := os.ReadFile(bobMid); strings.Count(string(b), "BEGIN CERTIFICATE") != 3 { // two CA + bob's own
@@ -102,6 +89,24 @@ func TestCARolloverLive(t *testing.T) {
 	}
 }
 
+// refusesBoth shows why the servers' ca.crt holds the new certificate
+// alone: OpenVPN 2.6 as a server, on a copy of d's folder with both CA
+// certificates (caPEM), refuses to start.
+func refusesBoth(t *testing.T, f *fleet, d *datacenter, caPEM string) {
+	dir := filepath.Join(t.TempDir(), "server")
+	if err := os.CopyFS(dir, os.DirFS(d.dir)); err != nil {
+		t.Fatal(err)
+	}
+	traversable(t, dir)
+	os.WriteFile(filepath.Join(dir, "ca.crt"), []byte(caPEM), 0o644)
+	// Another port, device and socket, so it cannot clash with the live one.
+	p := f.ns.OpenVPN(t, "--cd", dir, "--config", "server.conf", "--port", fmt.Sprint(d.port+50),
+		"--dev", "vpn-both", "--management", filepath.Join(runDir(t), "both.sock"), "unix")
+	if got := p.WaitFor(20*time.Second, ready, "were valid X509 names"); got != "were valid X509 names" {
+		t.Fatalf("OpenVPN's server with both CA certificates: got %q, want the refusal:\n%s", got, p.Log())
+	}
+}
+
 // caCerts are the PEM certificates in path, in order.
 func caCerts(t testing.TB, path string) []string {
 	t.Helper()
@@ -132,13 +137,4 @@ func waitNewCA(t testing.TB, path, old string, d *datacenter) string {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-func readText(t testing.TB, path string) string {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
