@@ -267,6 +267,41 @@ func trustOf(r store.Rollover) []byte {
 	return out
 }
 
+// CATrustPEM is the CA certificate and, during a rollover, the renewed
+// one after it: what a TLS endpoint of the control plane trusts (the
+// agent listener's client CAs).
+func (a *Authority) CATrustPEM(ctx context.Context) ([]byte, error) { return a.trustPEM(ctx) }
+
+// followCA brings the unlocked CA in line with the database when another
+// process started or finished a rollover: it signs with the newest
+// certificate and presents the CA certificate of the row.
+func (a *Authority) followCA(ctx context.Context) error {
+	u, err := a.ca()
+	if err != nil {
+		return err
+	}
+	r, err := a.db.Q().GetRollover(ctx)
+	if err != nil {
+		return err
+	}
+	newest := r.Current
+	if r.Next != "" {
+		newest = r.Next
+	}
+	if string(pki.CertPEM(u.ca.Cert)) == newest && string(u.certPEM) == r.Current {
+		return nil
+	}
+	n, err := pki.ParseCert([]byte(newest))
+	if err != nil {
+		return fmt.Errorf("reading the CA certificate: %w", err)
+	}
+	if err := pki.MatchesCert(u.ca.Key, n); err != nil {
+		return fmt.Errorf("CA key: %w", err)
+	}
+	a.signWith(u, n, []byte(r.Current))
+	return nil
+}
+
 // serverCAPEM is the ca.crt of the servers' files: the newest CA
 // certificate alone (OpenVPN's server refuses two of one subject; either
 // verifies every client).

@@ -159,3 +159,35 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// TestFollowCA: a process unlocked before another one started the
+// rollover signs with the renewed certificate after its next server
+// certificate check (hourly in serve), and presents the new CA
+// certificate once the rollover finished.
+func TestFollowCA(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, pki.P256)
+	other := f.reopen()
+	if err := other.Unlock(ctx, pki.Passphrase(testPass)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.a.StartRollover(ctx, 7300); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := f.db.Q().GetRollover(ctx)
+	if _, err := other.RenewServerCerts(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := other.ca(); string(pki.CertPEM(u.ca.Cert)) != r.Next || string(u.certPEM) != r.Current {
+		t.Fatal("after start: the other process does not sign with the renewed certificate")
+	}
+	if _, err := f.a.FinishRollover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.RenewServerCerts(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := other.ca(); string(u.certPEM) != r.Next {
+		t.Fatal("after finish: the other process still presents the old CA certificate")
+	}
+}

@@ -28,6 +28,9 @@ const ServerRenewInterval = time.Hour
 // only one insert win, and the loser reads the winner's certificate,
 // which is no longer due.
 func (a *Authority) RenewServerCerts(ctx context.Context) (renewed []string, err error) {
+	if err := a.followCA(ctx); err != nil { // a rollover another process started or finished
+		return nil, err
+	}
 	u, err := a.ca()
 	if err != nil {
 		return nil, err
