@@ -30,6 +30,9 @@ type Applier struct {
 	RestartTimeout time.Duration
 	Log            *slog.Logger
 	Now            func() time.Time // nil is time.Now
+	// Gate, when set, holds restarts outside the restart window
+	// (restart_window.go).
+	Gate *Gate
 }
 
 // Applied tells what an Apply changed.
@@ -37,6 +40,7 @@ type Applied struct {
 	Changed   []string // files written
 	Removed   []string // client-config files of users no longer in the state
 	Restarted bool     // the restart command ran and succeeded
+	Deferred  bool     // a restart is held until the restart window (Gate)
 }
 
 // ccdDir is the folder of the client-config files in the server's folder
@@ -74,6 +78,7 @@ func (ap *Applier) Apply(ctx context.Context, st agentwire.State) (Applied, erro
 			staged = append(staged, s)
 		}
 	}
+	ap.Gate.observe(ap.Dir) // the certificate OpenVPN runs with, before it is replaced
 	var res Applied
 	for i, s := range staged {
 		if err := os.Rename(s.tmp, s.path); err != nil {
@@ -93,6 +98,14 @@ func (ap *Applier) Apply(ctx context.Context, st agentwire.State) (Applied, erro
 		return res, err
 	}
 	if ap.needsRestart(res.Changed) {
+		held, err := ap.Gate.hold(res.Changed)
+		if err != nil { // never lose a restart: run it now
+			ap.logger().Error("cannot hold the restart for the restart window, restarting now", "err", err)
+		} else if held {
+			res.Deferred = true
+			return res, nil
+		}
+		ap.Gate.done()
 		if err := ap.restart(ctx, res.Changed); err != nil {
 			return res, err
 		}

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/vpnkeys/vpnkeys/internal/agentwire"
@@ -21,7 +21,9 @@ import (
 type Client struct {
 	id   Identity
 	base *url.URL
-	hc   *http.Client
+
+	mu sync.Mutex // guards hc: a renewed CA root replaces it (ca_renewal.go)
+	hc *http.Client
 }
 
 // NewClient loads the identity Join left in stateDir.
@@ -30,8 +32,10 @@ func NewClient(stateDir string) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	roots := x509.NewCertPool()
-	roots.AddCert(l.ca)
+	roots, err := rootPool(stateDir) // the pinned CA and its renewals (ca_renewal.go)
+	if err != nil {
+		return nil, ErrNotJoined.With(err)
+	}
 	tc := &tls.Config{
 		MinVersion:   tls.VersionTLS12,
 		RootCAs:      roots,
@@ -47,7 +51,7 @@ func NewClient(stateDir string) (*Client, error) {
 func (c *Client) Identity() Identity { return c.id }
 
 // Close drops idle connections.
-func (c *Client) Close() { c.hc.CloseIdleConnections() }
+func (c *Client) Close() { c.httpClient().CloseIdleConnections() }
 
 // State long-polls the desired state: it returns the state and true when
 // the control plane has a version above since, or false when wait ran out
@@ -62,7 +66,7 @@ func (c *Client) State(ctx context.Context, since int64, wait time.Duration) (ag
 	if err != nil {
 		return agentwire.State{}, false, fmt.Errorf("asking for state: %w", err)
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := c.httpClient().Do(req)
 	if err != nil {
 		return agentwire.State{}, false, fmt.Errorf("asking for state: %w", err)
 	}
@@ -100,7 +104,7 @@ func (c *Client) Report(ctx context.Context, r agentwire.Report) error {
 		return fmt.Errorf("reporting: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.hc.Do(req)
+	resp, err := c.httpClient().Do(req)
 	if err != nil {
 		return fmt.Errorf("reporting: %w", err)
 	}

@@ -30,6 +30,7 @@ func (r *runner) report() agentwire.Report {
 		Kills:        r.kills,
 		AgentVersion: r.cfg.AgentVersion,
 	}
+	rep.RestartPending = r.applier.Gate.Since() // zero when none is held back
 	if r.have {
 		rep.CRLNumber = r.st.CRL.Number
 		rep.CRLNextUpdate = crlNextUpdate(r.st)

@@ -43,6 +43,12 @@ type Config struct {
 	Nft            string        // --nft: the nft binary; "" looks it up when a state has a ruleset
 	Logger         *slog.Logger
 	AgentVersion   string
+
+	// RestartWindow is --restart-window HH:MM-HH:MM (local time): restarts
+	// wait for it ("" restarts at once); Now is the clock of the window
+	// (time.Now when nil). restart_window.go.
+	RestartWindow string
+	Now           func() time.Time
 }
 
 // runner is one running agent.
@@ -84,6 +90,9 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer client.Close()
 	r := newRunner(cfg, client)
+	if r.applier.Gate, err = restartGate(cfg); err != nil {
+		return err
+	}
 	var ln net.Listener
 	if cfg.MetricsListen != "" {
 		if ln, err = net.Listen("tcp", cfg.MetricsListen); err != nil {
@@ -215,10 +224,11 @@ func (r *runner) take(ctx context.Context, st agentwire.State) error {
 		r.failed(err, st.Version) // the files are in place; the restart failed
 	}
 	r.applyFirewall(ctx, st)
+	r.adoptCA(st) // a CA rollover's renewed certificate (ca_renewal.go)
 	if serr := saveState(r.cfg.StateDir, st); serr != nil {
 		r.log.Error("saving applied state", "err", serr)
 	}
-	r.log.Info("state applied", "version", st.Version, "changed", len(res.Changed), "removed", res.Removed, "restarted", res.Restarted)
+	r.log.Info("state applied", "version", st.Version, "changed", len(res.Changed), "removed", res.Removed, "restarted", res.Restarted, "restart_held", res.Deferred)
 	r.checkCRL()
 	return nil
 }
@@ -245,6 +255,8 @@ func (r *runner) loop(ctx context.Context) {
 	defer sweepT.Stop()
 	reportT := time.NewTicker(r.cfg.ReportInterval)
 	defer reportT.Stop()
+	windowT := time.NewTicker(windowCheck)
+	defer windowT.Stop()
 	r.queueReport()
 	for {
 		select {
@@ -260,6 +272,8 @@ func (r *runner) loop(ctx context.Context) {
 		case <-r.kick:
 			r.sweep(ctx)
 			r.queueReport()
+		case <-windowT.C:
+			r.restartIfDue(ctx)
 		}
 	}
 }

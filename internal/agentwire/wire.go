@@ -132,6 +132,9 @@ type Report struct {
 	Sessions      []Session         `json:"sessions"`
 	Kills         int64             `json:"kills"` // sessions ended since the agent started
 	AgentVersion  string            `json:"agent_version"`
+	// RestartPending is since when the agent holds back an OpenVPN
+	// restart until its restart window opens; zero when none.
+	RestartPending time.Time `json:"restart_pending,omitzero"`
 }
 
 // Session is one live OpenVPN session.

@@ -119,6 +119,10 @@ func (a *Authority) JoinAgent(ctx context.Context, req agentwire.JoinRequest, fr
 	if err != nil {
 		return agentwire.JoinResponse{}, err
 	}
+	trust, err := a.trustPEM(ctx) // both certificates during a CA rollover
+	if err != nil {
+		return agentwire.JoinResponse{}, err
+	}
 	h := hashSecret(req.Secret)
 	var out agentwire.JoinResponse
 	var refused string
@@ -150,7 +154,7 @@ func (a *Authority) JoinAgent(ctx context.Context, req agentwire.JoinRequest, fr
 			}
 			resigned = true
 		}
-		out = agentwire.JoinResponse{Server: j.Server, Cert: []byte(c.CertPEM), CA: u.certPEM}
+		out = agentwire.JoinResponse{Server: j.Server, Cert: []byte(c.CertPEM), CA: trust}
 		return nil
 	})
 	if err != nil {

@@ -122,11 +122,9 @@ func sameCert(recorded string, cert *x509.Certificate) bool {
 	return err == nil && bytes.Equal(c.Raw, cert.Raw)
 }
 
-// caCert is the CA certificate: the unlocked one, or the database's.
+// caCert is the CA certificate, as the database holds it (during a CA
+// rollover the unlocked CA signs with the renewed one: rollover.go).
 func (a *Authority) caCert(ctx context.Context) (*x509.Certificate, error) {
-	if u, err := a.ca(); err == nil {
-		return u.ca.Cert, nil
-	}
 	b, err := a.CACertPEM(ctx)
 	if err != nil {
 		return nil, err

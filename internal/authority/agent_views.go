@@ -58,6 +58,9 @@ type AgentView struct {
 	Management    bool      `json:"management"`
 	Sessions      int       `json:"sessions"`
 	Kills         int64     `json:"kills"`
+	// RestartPending: since when the agent holds back an OpenVPN restart
+	// until its restart window; zero when none.
+	RestartPending time.Time `json:"restart_pending,omitzero"`
 }
 
 // Seen tells whether the agent has reported at all.
@@ -107,7 +110,10 @@ func (a *Authority) ReportAgent(ctx context.Context, server string, r agentwire.
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		return q.UpsertAgentStatus(ctx, row)
+		if err := q.UpsertAgentStatus(ctx, row); err != nil {
+			return err
+		}
+		return q.SetRestartPending(ctx, server, unixOrZero(r.RestartPending)) // restart window (issue 14)
 	})
 	if err != nil {
 		return err
@@ -274,6 +280,10 @@ func (a *Authority) AgentStatus(ctx context.Context) ([]AgentView, error) {
 	if err != nil {
 		return nil, err
 	}
+	pendingRestarts, err := q.RestartsPending(ctx)
+	if err != nil {
+		return nil, err
+	}
 	now := a.now()
 	out := make([]AgentView, 0, len(servers))
 	for _, s := range servers {
@@ -292,6 +302,7 @@ func (a *Authority) AgentStatus(ctx context.Context) ([]AgentView, error) {
 			v.AppliedAt, v.CRLNumber, v.CRLNextUpdate = timeOrZero(row.AppliedAt), row.CRLNumber, timeOrZero(row.CRLNextUpdate)
 			v.CRLExpiring = !v.CRLNextUpdate.IsZero() && !now.Add(CRLWarnWithin).Before(v.CRLNextUpdate)
 			v.Error, v.Management, v.Sessions, v.Kills = row.Error, row.Management, len(sessions), row.Kills
+			v.RestartPending = timeOrZero(pendingRestarts[s.Name])
 		}
 		out = append(out, v)
 	}

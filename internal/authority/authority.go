@@ -75,7 +75,11 @@ type unlockedCA struct {
 	sealer   *pki.Sealer
 	tlsCrypt []byte // the OpenVPN static key file
 	certPEM  []byte
-	v2       v2Key // the tls-crypt-v2 server key, once read (tlsmode.go)
+	v2       *v2Key // the tls-crypt-v2 server key, once read (tlsmode.go); shared by copies
+	// trustPEM is the ca.crt to render, read for one render or batch
+	// (rollover.go: both certificates during a CA rollover); nil renders
+	// certPEM.
+	trustPEM []byte
 }
 
 // DefaultCRLDays is the CRL lifetime when Options.CRLDays is zero: long

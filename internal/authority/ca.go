@@ -112,7 +112,7 @@ func newUnlocked(ca *pki.CA, tlsCrypt []byte) (*unlockedCA, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &unlockedCA{ca: ca, sealer: s, tlsCrypt: tlsCrypt, certPEM: pki.CertPEM(ca.Cert)}, nil
+	return &unlockedCA{ca: ca, sealer: s, tlsCrypt: tlsCrypt, certPEM: pki.CertPEM(ca.Cert), v2: &v2Key{}}, nil
 }
 
 func (a *Authority) setUnlocked(u *unlockedCA) {
@@ -171,6 +171,9 @@ func (a *Authority) Unlock(ctx context.Context, pass pki.Passphrase) error {
 	}
 	if u.tlsCrypt, err = u.sealer.Open(row.TLSCrypt, tlsCryptLabel); err != nil {
 		return fmt.Errorf("opening tls-crypt key: %w", err)
+	}
+	if err := a.adoptNext(ctx, u); err != nil {
+		return err
 	}
 	a.setUnlocked(u)
 	return nil

@@ -2,7 +2,6 @@ package authority
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"crypto"
 	"errors"
@@ -177,8 +176,12 @@ func (a *Authority) baseFiles(ctx context.Context, u *unlockedCA, name string, c
 	if err != nil {
 		return nil, err
 	}
+	caPEM, err := a.serverCAPEM(ctx) // the newest CA certificate (rollover.go)
+	if err != nil {
+		return nil, err
+	}
 	data := map[string][]byte{
-		"server.conf": conf, "ca.crt": u.certPEM, "server.crt": certPEM,
+		"server.conf": conf, "ca.crt": caPEM, "server.crt": certPEM,
 		"server.key": keyPEM, "ta.key": u.tlsCrypt, "crl.pem": crlPEM, ovpn.SessionHookName: hook,
 	}
 	files := make([]bundle.File, len(ServerFileNames))
@@ -304,7 +307,7 @@ func (a *Authority) serverCert(ctx context.Context, u *unlockedCA, srv store.Ser
 // tryServerCert is one attempt of serverCert.
 func (a *Authority) tryServerCert(ctx context.Context, u *unlockedCA, srv store.Server) (certPEM, keyPEM []byte, err error) {
 	cur, err := a.db.Q().ActiveCert(ctx, store.KindServer, srv.Name)
-	if err == nil && cur.NotAfter.After(a.now().Add(renewBefore(cur))) {
+	if err == nil && !serverCertDue(cur, a.now()) {
 		key, err := u.sealer.Open(cur.KeySealed, keyLabel(store.KindServer, srv.Name, cur.Serial))
 		if err != nil {
 			return nil, nil, err
@@ -314,33 +317,7 @@ func (a *Authority) tryServerCert(ctx context.Context, u *unlockedCA, srv store.
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, nil, err
 	}
-	algo := pki.AlgoOf(u.ca.Key.Public())
-	key, err := pki.GenerateKey(algo)
-	if err != nil {
-		return nil, nil, err
-	}
-	c, keyPEM, err := a.issue(u, pki.Server, srv.Name, key, cmp.Or(srv.CertDays, a.opts.LeafDays))
-	if err != nil {
-		return nil, nil, err
-	}
-	err = a.txOnce(ctx, func(q *store.Queries) error {
-		if cur.Serial != "" {
-			if err := q.EndCert(ctx, cur.Serial, store.StateSuperseded, a.now().Unix(), ""); err != nil {
-				return err
-			}
-		}
-		if err := q.InsertCert(ctx, c); err != nil {
-			return err
-		}
-		if err := a.audit(ctx, q, "server.issue", srv.Name, map[string]any{"serial": c.Serial}); err != nil {
-			return err
-		}
-		return a.recordChange(ctx, q, ChangeServer, srv.Name, map[string]any{"op": "cert", "serial": c.Serial})
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	return []byte(c.CertPEM), keyPEM, nil
+	return a.replaceServerCert(ctx, u, srv, cur)
 }
 
 // issue signs a certificate of days (0: the default) for key and seals the

@@ -119,6 +119,9 @@ func (a *Authority) AddUsers(ctx context.Context, reqs []UserRequest, opts AddOp
 	if err != nil {
 		return nil, err
 	}
+	if u, err = a.rendering(ctx, u); err != nil {
+		return nil, err
+	}
 	tmpl, err := a.templates()
 	if err != nil {
 		return nil, err
@@ -193,7 +196,7 @@ func (a *Authority) render(u *unlockedCA, tmpl *bundle.Templates, servers []bund
 	return tmpl.Render(bundle.Data{TLSCryptV2: string(v2),
 		User: usr.Name, FullName: usr.FullName, Email: usr.Email, OS: usr.OS, Lang: usr.Lang,
 		Company: a.opts.Company, Contact: a.opts.Contact, Expires: c.NotAfter.Format(time.DateOnly),
-		Servers: servers, CA: string(u.certPEM), Cert: c.CertPEM, Key: string(keyPEM), TLSCrypt: string(u.tlsCrypt),
+		Servers: servers, CA: string(u.renderedCA()), Cert: c.CertPEM, Key: string(keyPEM), TLSCrypt: string(u.tlsCrypt),
 	})
 }
 
@@ -204,6 +207,9 @@ func (a *Authority) render(u *unlockedCA, tmpl *bundle.Templates, servers []bund
 func (a *Authority) currentBundle(ctx context.Context, name, serial string, keyPass pki.Passphrase) (store.UserCert, []bundle.File, error) {
 	u, err := a.ca()
 	if err != nil {
+		return store.UserCert{}, nil, err
+	}
+	if u, err = a.rendering(ctx, u); err != nil {
 		return store.UserCert{}, nil, err
 	}
 	uc, err := a.db.Q().GetUser(ctx, name)

@@ -106,7 +106,11 @@ Each user's client-config file goes to ccd/ with the other files; the
 firewall ruleset (table inet vpnkeys, nothing else) is loaded with
 'nft -f' in one transaction: one the kernel refuses leaves the previous
 one in force and is reported. When the control plane is away the agent
-keeps enforcing the last state.`,
+keeps enforcing the last state. With --restart-window HH:MM-HH:MM (local
+time, may wrap midnight) the files are written at once but the restart waits
+for the window, once for all changes meanwhile (kept across agent restarts);
+it runs at once when the running server certificate would expire before the
+window opens. 'vpnkeys server status' shows a restart pending.`,
 		Example: `  vpnkeys agent run --state /var/lib/vpnkeys-agent --dir /etc/openvpn/server \
     --restart-command 'systemctl restart openvpn-server@server' --metrics-listen 127.0.0.1:9477`,
 		Args: exactArgs(0, "no arguments"),
@@ -119,6 +123,9 @@ keeps enforcing the last state.`,
 			}
 			if cfg.ReportInterval < time.Second {
 				return usagef("--report-interval %v: want 1s or more", cfg.ReportInterval)
+			}
+			if _, err := agent.ParseWindow(cfg.RestartWindow); err != nil { // restart_window.go
+				return usageError{err}
 			}
 			cfg.Logger = slog.New(slog.NewTextHandler(app.stdio.Err, &slog.HandlerOptions{Level: slog.LevelInfo}))
 			cfg.AgentVersion = versionLine()
@@ -136,6 +143,7 @@ keeps enforcing the last state.`,
 	f.StringVar(&cfg.RestartCommand, "restart-command", "", "run with sh -c when server.conf or the server's keys change")
 	f.DurationVar(&cfg.ReportInterval, "report-interval", agent.DefaultReportInterval, "how often to report sessions")
 	f.StringVar(&cfg.MetricsListen, "metrics-listen", "", "serve Prometheus metrics on ADDR (/metrics)")
+	f.StringVar(&cfg.RestartWindow, "restart-window", "", "restart OpenVPN only between HH:MM-HH:MM local time (e.g. 02:00-04:00; default: at once); a certificate about to expire restarts at once")
 	f.StringVar(&cfg.Nft, "nft", "", "the nft binary that loads the firewall (default: nft on PATH, /usr/sbin/nft)")
 	return cmd
 }

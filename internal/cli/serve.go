@@ -98,6 +98,7 @@ func (app *app) serve(cmd *cobra.Command, f serveFlags) error {
 		app.log.Info("gave users their fixed addresses", "count", n)
 	}
 	go a.KeepCRL(ctx, f.crlSync)
+	go a.KeepServerCerts(ctx, authority.ServerRenewInterval) // renewed before they expire; agents install them
 	var mailer authority.Mailer
 	if c.SMTP.Enabled() {
 		s, err := mail.NewSender(c.SMTP, app.log)

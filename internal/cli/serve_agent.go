@@ -94,7 +94,7 @@ func (app *app) startAgents(ctx context.Context, stop func(), a *authority.Autho
 	if err != nil {
 		return nil, fmt.Errorf("agent listener: %w", err)
 	}
-	caPEM, err := a.CACertPEM(ctx)
+	caPEM, err := a.CATrustPEM(ctx) // both CA certificates during a rollover
 	if err != nil {
 		return nil, err
 	}

@@ -162,6 +162,9 @@ func agentLine(v authority.AgentView) string {
 	if !v.Management {
 		errText = joinNonEmpty("management socket not answering", errText)
 	}
+	if !v.RestartPending.IsZero() {
+		errText = joinNonEmpty("restart pending since "+stamp(v.RestartPending), errText)
+	}
 	return fmt.Sprintf("%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s", v.Server, agent, stamp(v.LastSeen), v.Version, v.Lag, crl, next, orDash(errText))
 }
 

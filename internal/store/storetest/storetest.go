@@ -37,6 +37,7 @@ func Run(t *testing.T, open Opener) {
 		{"agent status and session ends", testAgentStatus},
 		{"agent join tokens", testAgentJoins},
 		{"server tls mode and tls-crypt-v2 key", testTLSMode},
+		{"ca rollover and pending restarts", testRollover},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
