@@ -29,6 +29,7 @@ func (r *runner) report() agentwire.Report {
 		Sessions:     append([]agentwire.Session{}, r.sessions...),
 		Kills:        r.kills,
 		AgentVersion: r.cfg.AgentVersion,
+		SelfTest:     r.selfTest,
 	}
 	if r.have {
 		rep.CRLNumber = r.st.CRL.Number

@@ -129,6 +129,9 @@ func (a *Authority) AgentState(ctx context.Context, server string) (agentwire.St
 			for i, f := range files {
 				st.Files[i] = agentwire.File{Name: f.Name, Mode: uint32(f.Mode.Perm()), Data: f.Data}
 			}
+			if st.Probe, err = a.agentProbe(ctx, u, server); err != nil { // self-test (selftest.go)
+				return agentwire.State{}, err
+			}
 			st.Hash, err = stateHash(st)
 			return st, err
 		})

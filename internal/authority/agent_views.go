@@ -58,6 +58,8 @@ type AgentView struct {
 	Management    bool      `json:"management"`
 	Sessions      int       `json:"sessions"`
 	Kills         int64     `json:"kills"`
+	// SelfTest is the agent's last self-test (nil: none reported).
+	SelfTest *SelfTestView `json:"selftest,omitempty"`
 }
 
 // Seen tells whether the agent has reported at all.
@@ -74,6 +76,9 @@ type DisconnectResult struct {
 // report. It is not audited (agents report every few seconds).
 func (a *Authority) ReportAgent(ctx context.Context, server string, r agentwire.Report) error {
 	if err := validReport(&r); err != nil {
+		return err
+	}
+	if err := validSelfTest(r.SelfTest); err != nil {
 		return err
 	}
 	if r.Sessions == nil {
@@ -110,6 +115,9 @@ func (a *Authority) ReportAgent(ctx context.Context, server string, r agentwire.
 		return q.UpsertAgentStatus(ctx, row)
 	})
 	if err != nil {
+		return err
+	}
+	if err := a.recordSelfTest(ctx, server, r.SelfTest); err != nil {
 		return err
 	}
 	a.log.DebugContext(ctx, "agent report", "server", server, "version", r.Version, "sessions", len(r.Sessions),
@@ -275,9 +283,13 @@ func (a *Authority) AgentStatus(ctx context.Context) ([]AgentView, error) {
 		return nil, err
 	}
 	now := a.now()
+	selfTests, err := a.selfTestViews(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]AgentView, 0, len(servers))
 	for _, s := range servers {
-		v := AgentView{Server: s.Name}
+		v := AgentView{Server: s.Name, SelfTest: selfTests[s.Name]}
 		if _, err := q.ActiveCert(ctx, store.KindServer, "agent:"+s.Name); err == nil {
 			v.Enrolled = true
 		} else if !errors.Is(err, store.ErrNotFound) {

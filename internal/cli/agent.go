@@ -116,6 +116,9 @@ keeps enforcing the last state.`,
 			if cfg.Dir == "" {
 				return usagef("--dir is required: the OpenVPN server's folder, e.g. /etc/openvpn/server")
 			}
+			if cfg.SelfTestInterval < 0 || cfg.SelfTestTimeout < 0 {
+				return usagef("--selftest-interval and --selftest-timeout must not be negative")
+			}
 			if cfg.ReportInterval < time.Second {
 				return usagef("--report-interval %v: want 1s or more", cfg.ReportInterval)
 			}
@@ -136,5 +139,9 @@ keeps enforcing the last state.`,
 	f.DurationVar(&cfg.ReportInterval, "report-interval", agent.DefaultReportInterval, "how often to report sessions")
 	f.StringVar(&cfg.MetricsListen, "metrics-listen", "", "serve Prometheus metrics on ADDR (/metrics)")
 	f.StringVar(&cfg.Nft, "nft", "", "the nft binary that loads the firewall (default: nft on PATH, /usr/sbin/nft)")
+	// The self-test (issue 14): probes connect to this server over loopback.
+	f.DurationVar(&cfg.SelfTestInterval, "selftest-interval", agent.DefaultSelfTestInterval, "how often to run the self-test against this server (0 disables it)")
+	f.DurationVar(&cfg.SelfTestTimeout, "selftest-timeout", 0, "how long each self-test probe may take (default 15s)")
+	f.StringVar(&cfg.OpenVPN, "openvpn", "", "the openvpn binary the self-test runs (default: openvpn on PATH)")
 	return cmd
 }
