@@ -76,7 +76,9 @@ func (a *Authority) Probes(ctx context.Context, server string) (ProbeSet, error)
 // agentProbe is the probes of srv as the agent's state carries them.
 func (a *Authority) agentProbe(ctx context.Context, u *unlockedCA, server string) (*agentwire.Probe, error) {
 	srv, err := a.db.Q().GetServer(ctx, server)
-	if err != nil {
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %s", ErrServerNotFound, server)
+	} else if err != nil {
 		return nil, err
 	}
 	ps, err := a.probeSet(ctx, u, srv)
