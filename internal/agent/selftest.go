@@ -68,13 +68,11 @@ func (r *runner) runSelfTest(ctx context.Context) {
 // crlCheck compares the crl.pem in the server's folder (what OpenVPN
 // reads) with the newest CRL the agent was given.
 func (r *runner) crlCheck(st agentwire.State, now time.Time) selftest.Check {
-	held := selftest.HeldCRL{Source: "crl.pem"}
-	if num, next, err := readCRL(filepath.Join(r.cfg.Dir, "crl.pem")); err != nil {
-		c := selftest.Check{Name: selftest.CheckCRL, Detail: err.Error()}
-		return c
-	} else {
-		held.Known, held.Number, held.NextUpdate = true, num, next
+	num, next, err := readCRL(filepath.Join(r.cfg.Dir, "crl.pem"))
+	if err != nil {
+		return selftest.Check{Name: selftest.CheckCRL, Detail: err.Error()}
 	}
+	held := selftest.HeldCRL{Known: true, Number: num, NextUpdate: next, Source: "crl.pem"}
 	days := int(st.CRL.NextUpdate.Sub(st.CRL.ThisUpdate) / (24 * time.Hour))
 	return selftest.CRLCheck(held, st.CRL.Number, days, now)
 }
