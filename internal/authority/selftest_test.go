@@ -19,13 +19,18 @@ import (
 // usersRevoked is revoked without the self-test probes' serials.
 func usersRevoked(t testing.TB, f *fixture, revoked []string) []string {
 	t.Helper()
+	return usersRevokedIn(t, f.db, revoked)
+}
+
+func usersRevokedIn(t testing.TB, db *store.DB, revoked []string) []string {
+	t.Helper()
 	var probes []string
-	servers, err := f.db.Q().ListServers(context.Background())
+	servers, err := db.Q().ListServers(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range servers {
-		certs, err := f.db.Q().CertsOf(context.Background(), store.KindClient, ProbeRevokedPrefix+s.Name)
+		certs, err := db.Q().CertsOf(context.Background(), store.KindClient, ProbeRevokedPrefix+s.Name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,6 +143,24 @@ func TestProbes(t *testing.T) {
 			t.Errorf("active clients: got %d (%v), want 1 (alice)", n, err)
 		}
 	})
+}
+
+// A removed server's probe is revoked with it.
+func TestProbesRemoved(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, pki.P256)
+	f.addServer(t, "dc1", "vpn1.example.com:1194")
+	f.addServer(t, "dc2", "vpn2.example.com:1194")
+	if _, err := f.a.Probes(ctx, "dc2"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.a.RemoveServer(ctx, "dc2"); err != nil {
+		t.Fatal(err)
+	}
+	certs, err := f.db.Q().CertsOf(ctx, store.KindClient, ProbePrefix+"dc2")
+	if err != nil || len(certs) != 1 || certs[0].State != store.StateRevoked {
+		t.Errorf("got %+v (%v), want dc2's probe revoked", certs, err)
+	}
 }
 
 // sink is a Mailer that keeps what it is given.
