@@ -100,6 +100,10 @@ backoff = "100ms"
 				}
 			}
 		}
+		if out := mustRun(t, f.env, "server", "status"); !strings.Contains(out, "self-test dc1 at ") ||
+			!strings.Contains(out, "self-test dc3 at ") || !strings.Contains(out, "tunnel FAIL (no tunnel: the server did not answer") {
+			t.Errorf("server status: got\n%s\nwant a self-test line per server, dc3's tunnel failing", out)
+		}
 		want := "vpnkeys: self-test of dc3 fails: tunnel"
 		if mails[want] != 1 || len(mails) != 2 {
 			t.Errorf("got mails %v, want one %q and one for the revoked check", mails, want)
