@@ -17,12 +17,17 @@ import (
 // against its own server (--selftest-interval; 0 disables it).
 const DefaultSelfTestInterval = time.Hour
 
-// selfTestLoop runs the self-test every SelfTestInterval until ctx ends.
+// selfTestFirst bounds the wait for the first self-test after the
+// agent starts, so a new agent's result shows soon.
+const selfTestFirst = time.Minute
+
+// selfTestLoop runs the self-test every SelfTestInterval (the first after
+// at most selfTestFirst) until ctx ends.
 func (r *runner) selfTestLoop(ctx context.Context) {
 	if r.cfg.SelfTestInterval <= 0 {
 		return
 	}
-	t := time.NewTicker(r.cfg.SelfTestInterval)
+	t := time.NewTimer(min(r.cfg.SelfTestInterval, selfTestFirst))
 	defer t.Stop()
 	for {
 		select {
@@ -31,6 +36,7 @@ func (r *runner) selfTestLoop(ctx context.Context) {
 		case <-t.C:
 		}
 		r.runSelfTest(ctx)
+		t.Reset(r.cfg.SelfTestInterval)
 	}
 }
 

@@ -34,22 +34,6 @@ type Check struct {
 	Detail string `json:"detail,omitempty"`
 }
 
-// Result is one run of the checks against one server.
-type Result struct {
-	At     time.Time `json:"at"`
-	Checks []Check   `json:"checks"`
-}
-
-// OK tells whether every check passed.
-func (r Result) OK() bool {
-	for _, c := range r.Checks {
-		if !c.OK {
-			return false
-		}
-	}
-	return len(r.Checks) > 0
-}
-
 // Remote is where the probes connect.
 type Remote struct {
 	Host  string
