@@ -81,6 +81,7 @@ func (a *Authority) ReportAgent(ctx context.Context, server string, r agentwire.
 	if err := validSelfTest(r.SelfTest); err != nil {
 		return err
 	}
+	r.Sessions = slices.DeleteFunc(r.Sessions, probeSession) // the self-test's own (selftest_results.go)
 	if r.Sessions == nil {
 		r.Sessions = []agentwire.Session{}
 	}

@@ -73,6 +73,12 @@ func validSelfTest(st *agentwire.SelfTest) error {
 	return nil
 }
 
+// probeSession tells a self-test probe's session (a second or two each
+// interval) from a user's: no sessions list, count or metric shows it.
+func probeSession(s agentwire.Session) bool {
+	return strings.HasPrefix(s.User, ProbePrefix) || strings.HasPrefix(s.User, ProbeRevokedPrefix)
+}
+
 // recordSelfTest stores server's self-test results and mails the admin
 // about each check that started failing or passes again.
 func (a *Authority) recordSelfTest(ctx context.Context, server string, st *agentwire.SelfTest) error {

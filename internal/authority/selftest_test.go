@@ -205,6 +205,13 @@ func TestSelfTestAlerts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	probe := agentwire.Report{Sessions: []agentwire.Session{{User: "probe:dc1", RealAddress: "127.0.0.1:5000", VPNAddress: "10.8.255.254"}}}
+	if err := f.a.ReportAgent(ctx, "dc1", probe); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := f.a.Sessions(ctx, ""); err != nil || len(got) != 0 {
+		t.Errorf("Sessions: got %+v (%v), want the probe's left out", got, err)
+	}
 	report(f.a, true)
 	for range 3 {
 		report(f.a, false)
