@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/vpnkeys/vpnkeys/internal/agentwire"
@@ -33,6 +34,11 @@ const (
 	// ActionProbe is the audit action of a probe certificate being made.
 	ActionProbe = "selftest.probe"
 )
+
+// isProbe tells a probe's subject from a user's name.
+func isProbe(subject string) bool {
+	return strings.HasPrefix(subject, ProbePrefix) || strings.HasPrefix(subject, ProbeRevokedPrefix)
+}
 
 // ProbeSet is what a self-test of one server needs: where it listens and
 // the two probes' profiles (each holds its private key).

@@ -76,7 +76,7 @@ func validSelfTest(st *agentwire.SelfTest) error {
 // probeSession tells a self-test probe's session (a second or two each
 // interval) from a user's: no sessions list, count or metric shows it.
 func probeSession(s agentwire.Session) bool {
-	return strings.HasPrefix(s.User, ProbePrefix) || strings.HasPrefix(s.User, ProbeRevokedPrefix)
+	return isProbe(s.User)
 }
 
 // recordSelfTest stores server's self-test results and mails the admin

@@ -40,7 +40,8 @@ each server, or --server S, at the address in users' profiles, with the server's
 two probe identities: a valid probe must get a tunnel (check "tunnel") and a
 revoked probe must be refused (check "revoked"). Check "crl" reads what the
 server's agent last reported: the CRL the server holds must be the newest and
-not within 3 days of its nextUpdate ("no agent" when none reported).
+not within 3 days of its nextUpdate (a server without an agent is not checked
+and says "no agent").
 The probe certificates are made on first use and renewed before they expire;
 they are no user's and show in no user list.
 It prints one line per server and check, and exits 1 when any check fails.`,

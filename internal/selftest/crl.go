@@ -20,7 +20,7 @@ type HeldCRL struct {
 
 // CRLCheck checks that held is the newest CRL (number current) and that
 // its nextUpdate is more than CRLMinLeft away, or a third of crlDays
-// when that is less.
+// when that is less. An unknown held CRL (no agent) passes, saying so.
 func CRLCheck(held HeldCRL, current int64, crlDays int, now time.Time) Check {
 	c := Check{Name: CheckCRL}
 	need := CRLMinLeft
@@ -30,7 +30,10 @@ func CRLCheck(held HeldCRL, current int64, crlDays int, now time.Time) Check {
 	left := held.NextUpdate.Sub(now)
 	switch {
 	case !held.Known:
-		c.Detail = "no agent: nothing reported which CRL the server holds"
+		// A server without an agent (its files written by `vpnkeys server
+		// files`) is not failed for it; the revoked probe still shows
+		// whether its CRL refuses what it should.
+		c.OK, c.Detail = true, "no agent: which CRL the server holds is unknown (not checked)"
 	case held.Number < current:
 		c.Detail = fmt.Sprintf("stale CRL: the server holds #%d (%s), the newest is #%d", held.Number, held.Source, current)
 	case held.NextUpdate.IsZero():

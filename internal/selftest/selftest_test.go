@@ -70,7 +70,7 @@ func TestCRLCheck(t *testing.T) {
 	}{
 		{"ok/newest", HeldCRL{Known: true, Number: 7, NextUpdate: now.Add(20 * day)}, 7, 30, true, "#7 is the newest"},
 		{"ok/short-crl-days", HeldCRL{Known: true, Number: 7, NextUpdate: now.Add(2 * day)}, 7, 3, true, "newest"},
-		{"fail/no-agent", HeldCRL{}, 7, 30, false, "no agent"},
+		{"ok/no-agent", HeldCRL{}, 7, 30, true, "no agent"},
 		{"fail/stale", HeldCRL{Known: true, Number: 6, NextUpdate: now.Add(20 * day), Source: "crl.pem"}, 7, 30, false, "stale CRL: the server holds #6 (crl.pem), the newest is #7"},
 		{"fail/near-next-update", HeldCRL{Known: true, Number: 7, NextUpdate: now.Add(2 * day)}, 7, 30, false, "lapses"},
 		{"fail/lapsed", HeldCRL{Known: true, Number: 7, NextUpdate: now.Add(-day)}, 7, 30, false, "lapses"},
