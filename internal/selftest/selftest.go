@@ -139,8 +139,10 @@ func (p Probe) connect(ctx context.Context, profile []byte) Outcome {
 	if bin == "" {
 		bin = "openvpn"
 	}
+	// Options after --config win: whatever the profile says, the client
+	// runs no external program (no up/down scripts, no ifconfig).
 	cmd := exec.Command(bin, "--config", path, "--cd", dir, "--hand-window", hand,
-		"--server-poll-timeout", hand, "--verb", "3")
+		"--server-poll-timeout", hand, "--script-security", "0", "--verb", "3")
 	cmd.Dir = dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var out logBuffer
