@@ -143,7 +143,10 @@ func (a *Authority) alertSelfTest(ctx context.Context, server string, c agentwir
 			c.Name, server, at.UTC().Format(time.RFC3339), c.Detail, server)
 	}
 	if err := m.Send(ctx, msg); err != nil {
-		a.log.ErrorContext(ctx, "mailing self-test alert", "server", server, "check", c.Name, "err", err)
+		a.log.ErrorContext(ctx, "mailing self-test alert, retried with the next report", "server", server, "check", c.Name, "err", err)
+		if err := a.db.Q().UnclaimSelfTestAlert(ctx, server, c.Name, c.OK); err != nil {
+			a.log.ErrorContext(ctx, "releasing self-test alert", "server", server, "check", c.Name, "err", err)
+		}
 		return
 	}
 	a.log.InfoContext(ctx, "self-test alert mailed", "server", server, "check", c.Name, "ok", c.OK)

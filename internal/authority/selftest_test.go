@@ -167,11 +167,16 @@ func TestProbesRemoved(t *testing.T) {
 type sink struct {
 	mu   sync.Mutex
 	msgs []mail.Message
+	fail int // the next fail sends fail
 }
 
 func (s *sink) Send(_ context.Context, m mail.Message) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.fail > 0 {
+		s.fail--
+		return errors.New("421 try later")
+	}
 	s.msgs = append(s.msgs, m)
 	return nil
 }
@@ -234,4 +239,23 @@ func TestSelfTestAlerts(t *testing.T) {
 			t.Error("got no error, want the report refused")
 		}
 	})
+}
+
+// A failure mail that could not be sent is tried again with the next
+// report, and then sent once.
+func TestSelfTestAlertRetried(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, pki.P256)
+	f.addServer(t, "dc1", "vpn1.example.com:1194")
+	m := &sink{fail: 1}
+	f.a.SetAlertMailer(m)
+	for range 3 {
+		st := &agentwire.SelfTest{At: time.Now(), Checks: []agentwire.Check{{Name: "crl", OK: false, Detail: "stale CRL"}}}
+		if err := f.a.ReportAgent(ctx, "dc1", agentwire.Report{SelfTest: st}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := m.subjects(); !slices.Equal(got, []string{"vpnkeys: self-test of dc1 fails: crl"}) {
+		t.Errorf("got mails %q, want the failure mailed once after the first attempt failed", got)
+	}
 }

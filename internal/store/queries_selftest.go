@@ -45,6 +45,17 @@ func (q *Queries) ClaimSelfTestAlert(ctx context.Context, server, name string, f
 	return n == 1, nil
 }
 
+// UnclaimSelfTestAlert puts the alert mark back (alerted is its value
+// before the claim) when the claimed mail could not be sent, so a later
+// report tries again.
+func (q *Queries) UnclaimSelfTestAlert(ctx context.Context, server, name string, alerted bool) error {
+	if _, err := q.q.ExecContext(ctx, `UPDATE selftest_results SET alerted = $1 WHERE server = $2 AND name = $3`,
+		alerted, server, name); err != nil {
+		return fmt.Errorf("releasing self-test alert: %w", err)
+	}
+	return nil
+}
+
 // SelfTestResults lists every server's newest results, by server and
 // check name.
 func (q *Queries) SelfTestResults(ctx context.Context) ([]SelfTestResult, error) {
