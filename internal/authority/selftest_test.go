@@ -110,39 +110,49 @@ func TestProbes(t *testing.T) {
 			t.Errorf("CRL #%d: the revoked probe listed %v, want listed in a CRL above #%d", crl.Number, found, before.Number)
 		}
 	})
-	t.Run("ok/ccd", func(t *testing.T) {
-		files, err := f.a.ServerFiles(ctx, "dc1")
-		if err != nil {
-			t.Fatal(err)
+	t.Run("ok/ccd", func(t *testing.T) { checkProbeCCD(t, f) })
+	t.Run("ok/not-users", func(t *testing.T) { checkProbesNotUsers(t, f) })
+}
+
+// checkProbeCCD: the probes' client-config files take the top of the
+// pool, push nothing, and leave users the lowest addresses.
+func checkProbeCCD(t *testing.T, f *fixture) {
+	ctx := context.Background()
+	files, err := f.a.ServerFiles(ctx, "dc1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, fl := range files {
+		got[fl.Name] = string(fl.Data)
+	}
+	// The fixture's servers have a /16: the probes take its top.
+	for name, addr := range map[string]string{"ccd/probe:dc1": "10.8.255.254 ", "ccd/probe-revoked:dc1": "10.8.255.253 "} {
+		if !strings.Contains(got[name], "ifconfig-push "+addr) || strings.Contains(got[name], "push \"route") {
+			t.Errorf("%s: got %q, want ifconfig-push %sand no routes", name, got[name], addr)
 		}
-		got := map[string]string{}
-		for _, fl := range files {
-			got[fl.Name] = string(fl.Data)
+	}
+	if !strings.Contains(got["ccd/alice"], "ifconfig-push 10.8.0.2 ") {
+		t.Errorf("ccd/alice: got %q, want the lowest address", got["ccd/alice"])
+	}
+}
+
+// checkProbesNotUsers: no expiry scan or count of active users shows the
+// probes.
+func checkProbesNotUsers(t *testing.T, f *fixture) {
+	ctx := context.Background()
+	exp, err := f.a.Expiring(ctx, 5000*24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range exp {
+		if strings.HasPrefix(e.Name, "probe") {
+			t.Errorf("expiry scan lists %s", e.Name)
 		}
-		// The fixture's servers have a /16: the probes take its top.
-		for name, addr := range map[string]string{"ccd/probe:dc1": "10.8.255.254 ", "ccd/probe-revoked:dc1": "10.8.255.253 "} {
-			if !strings.Contains(got[name], "ifconfig-push "+addr) || strings.Contains(got[name], "push \"route") {
-				t.Errorf("%s: got %q, want ifconfig-push %sand no routes", name, got[name], addr)
-			}
-		}
-		if !strings.Contains(got["ccd/alice"], "ifconfig-push 10.8.0.2 ") {
-			t.Errorf("ccd/alice: got %q, want the lowest address", got["ccd/alice"])
-		}
-	})
-	t.Run("ok/not-users", func(t *testing.T) {
-		exp, err := f.a.Expiring(ctx, 5000*24*time.Hour)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range exp {
-			if strings.HasPrefix(e.Name, "probe") {
-				t.Errorf("expiry scan lists %s", e.Name)
-			}
-		}
-		if n, err := f.db.Q().CountActiveClients(ctx); err != nil || n != 1 {
-			t.Errorf("active clients: got %d (%v), want 1 (alice)", n, err)
-		}
-	})
+	}
+	if n, err := f.db.Q().CountActiveClients(ctx); err != nil || n != 1 {
+		t.Errorf("active clients: got %d (%v), want 1 (alice)", n, err)
+	}
 }
 
 // A removed server's probe is revoked with it.

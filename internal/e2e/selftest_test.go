@@ -38,14 +38,12 @@ type agentSelfTest struct {
 	} `json:"selftest"`
 }
 
-// TestSelfTest runs the self-test against three real OpenVPN servers: the
-// agents' scheduled self-tests report to serve (server status shows them)
-// and a server that goes down is mailed to the admin once; then
-// `vpnkeys selftest` passes on the healthy dc1 and fails, saying why, on
-// dc2 (a stale CRL and no CRL check: the revoked probe connects) and dc3
-// (down). An unknown server is exit 2.
-func TestSelfTest(t *testing.T) {
-	smtp := smtptest.Start(t, false)
+// newSelfTestFleet is a fleet of three whose agents run the self-test
+// every 2 s, and whose serve mails the admin through smtp. The probes run
+// through the returned openvpn wrapper.
+func newSelfTestFleet(t *testing.T) (f *fleet, smtp *smtptest.Server, wrapper string) {
+	t.Helper()
+	smtp = smtptest.Start(t, false)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "vpnkeys.toml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf(`[smtp]
@@ -62,14 +60,25 @@ backoff = "100ms"
 	// outside it: their probes enter it through this wrapper, which waits
 	// until the fleet is up (so no self-test runs before every server is).
 	nsFile := filepath.Join(dir, "netns")
-	wrapper := filepath.Join(dir, "openvpn-in-netns")
+	wrapper = filepath.Join(dir, "openvpn-in-netns")
 	os.WriteFile(wrapper, []byte(fmt.Sprintf("#!/bin/sh\nwhile [ ! -s %s ]; do sleep 0.1; done\nexec ip netns exec \"$(cat %s)\" %s \"$@\"\n",
 		nsFile, nsFile, testenv.OpenVPN(t))), 0o755)
-	f := newFleetWith(t, 3, func(_ testing.TB, d *datacenter) {
+	f = newFleetWith(t, 3, func(_ testing.TB, d *datacenter) {
 		d.agentArgs = []string{"--selftest-interval", "2s", "--selftest-timeout", "8s", "--openvpn", wrapper}
 	}, "VPNKEYS_CONFIG="+cfg, "VPNKEYS_SMTP_PASSWORD="+smtp.Password)
 	os.WriteFile(nsFile, []byte(f.ns.Name), 0o644)
-	dc1, dc2, dc3 := f.dcs[0], f.dcs[1], f.dcs[2]
+	return f, smtp, wrapper
+}
+
+// TestSelfTest runs the self-test against three real OpenVPN servers: the
+// agents' scheduled self-tests report to serve (server status shows them)
+// and a server that goes down is mailed to the admin once; then
+// `vpnkeys selftest` passes on the healthy dc1 and fails, saying why, on
+// dc2 (a stale CRL and no CRL check: the revoked probe connects) and dc3
+// (down). An unknown server is exit 2.
+func TestSelfTest(t *testing.T) {
+	f, smtp, wrapper := newSelfTestFleet(t)
+	dc3 := f.dcs[2]
 
 	t.Run("ok/agents-report", func(t *testing.T) {
 		for _, d := range f.dcs {
@@ -93,12 +102,8 @@ backoff = "100ms"
 		// One more run after the failure was stored: still one mail per check.
 		waitSelfTest(t, f, dc3.name, func(s agentSelfTest) bool { return s.SelfTest.At.After(failedAt) })
 		mails := map[string]int{}
-		for _, m := range smtp.Messages() {
-			for _, l := range strings.Split(string(m.Data), "\n") {
-				if s, ok := strings.CutPrefix(strings.TrimSpace(l), "Subject: "); ok {
-					mails[s]++
-				}
-			}
+		for _, s := range strings.Split(subjects(smtp), " | ") {
+			mails[s]++
 		}
 		if out := mustRun(t, f.env, "server", "status"); !strings.Contains(out, "self-test dc1 at ") ||
 			!strings.Contains(out, "self-test dc3 at ") || !strings.Contains(out, "tunnel FAIL (no tunnel: the server did not answer") {
@@ -110,61 +115,7 @@ backoff = "100ms"
 		}
 	})
 
-	t.Run("cli", func(t *testing.T) {
-		// dc2 holds a stale CRL and applies none: its agent is stopped, and
-		// OpenVPN runs without crl-verify, so the revoked probe connects.
-		dc2.agent.Stop()
-		conf := filepath.Join(dc2.dir, "server.conf")
-		b, err := os.ReadFile(conf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.WriteFile(conf, []byte(strings.Replace(string(b), "crl-verify crl.pem", "", 1)), 0o644)
-		dc2.vpn.Stop()
-		dc2.vpn = f.ns.startServer(t, dc2.dir)
-		mustRun(t, f.env, "crl", "--refresh")
-		crl := crlNumber(t, f)
-		waitSelfTest(t, f, dc1.name, func(agentSelfTest) bool { return reportedCRL(t, f, dc1.name) == crl })
-
-		code, out, errs := run(t, f.env, "selftest", "--json", "--timeout", "8s", "--openvpn", wrapper)
-		if code != 1 {
-			t.Fatalf("selftest: got exit %d, want 1\n%s%s", code, out, errs)
-		}
-		t.Logf("selftest --json:\n%s", out)
-		var rows []selfTestRow
-		if err := json.Unmarshal([]byte(out), &rows); err != nil {
-			t.Fatalf("selftest --json: %v\n%s", err, out)
-		}
-		want := map[string]map[string]string{ // server -> check -> "" (ok) or a word of the detail
-			"dc1": {"tunnel": "", "revoked": "", "crl": ""},
-			"dc2": {"tunnel": "", "revoked": "got a tunnel", "crl": "stale CRL"},
-			"dc3": {"tunnel": "did not answer", "revoked": "did not answer", "crl": ""},
-		}
-		for _, r := range rows {
-			for _, c := range r.Checks {
-				w, ok := want[r.Server][c.Name]
-				switch {
-				case !ok:
-					t.Errorf("%s: unexpected check %s", r.Server, c.Name)
-				case w == "" && !c.OK:
-					t.Errorf("%s %s: got FAIL (%s), want ok", r.Server, c.Name, c.Detail)
-				case w != "" && (c.OK || !strings.Contains(c.Detail, w)):
-					t.Errorf("%s %s: got ok=%v (%s), want FAIL saying %q", r.Server, c.Name, c.OK, c.Detail, w)
-				}
-				delete(want[r.Server], c.Name)
-			}
-		}
-		for s, m := range want {
-			if len(m) > 0 {
-				t.Errorf("%s: checks %v missing", s, m)
-			}
-		}
-		code, out, errs = run(t, f.env, "selftest", "--server", "dc1", "--timeout", "8s", "--openvpn", wrapper)
-		t.Logf("selftest --server dc1:\n%s", out)
-		if code != 0 || strings.Count(out, " ok ") != 3 {
-			t.Errorf("selftest --server dc1: got exit %d\n%s%s, want 0 and three ok lines", code, out, errs)
-		}
-	})
+	t.Run("cli", func(t *testing.T) { checkSelfTestCLI(t, f, wrapper) })
 
 	t.Run("fail/unknown-server", func(t *testing.T) {
 		before := crlNumber(t, f)
@@ -187,6 +138,67 @@ backoff = "100ms"
 			time.Sleep(200 * time.Millisecond)
 		}
 	})
+}
+
+// checkSelfTestCLI makes dc2 hold a stale CRL and apply none (its agent
+// stopped, OpenVPN without crl-verify: the revoked probe connects) and
+// runs `vpnkeys selftest`: dc1 passes, dc2 and the stopped dc3 fail
+// saying why.
+func checkSelfTestCLI(t *testing.T, f *fleet, wrapper string) {
+	dc1, dc2 := f.dcs[0], f.dcs[1]
+	// dc2 holds a stale CRL and applies none: its agent is stopped, and
+	// OpenVPN runs without crl-verify, so the revoked probe connects.
+	dc2.agent.Stop()
+	conf := filepath.Join(dc2.dir, "server.conf")
+	b, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(conf, []byte(strings.Replace(string(b), "crl-verify crl.pem", "", 1)), 0o644)
+	dc2.vpn.Stop()
+	dc2.vpn = f.ns.startServer(t, dc2.dir)
+	mustRun(t, f.env, "crl", "--refresh")
+	crl := crlNumber(t, f)
+	waitSelfTest(t, f, dc1.name, func(agentSelfTest) bool { return reportedCRL(t, f, dc1.name) == crl })
+
+	code, out, errs := run(t, f.env, "selftest", "--json", "--timeout", "8s", "--openvpn", wrapper)
+	if code != 1 {
+		t.Fatalf("selftest: got exit %d, want 1\n%s%s", code, out, errs)
+	}
+	t.Logf("selftest --json:\n%s", out)
+	var rows []selfTestRow
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatalf("selftest --json: %v\n%s", err, out)
+	}
+	want := map[string]map[string]string{ // server -> check -> "" (ok) or a word of the detail
+		"dc1": {"tunnel": "", "revoked": "", "crl": ""},
+		"dc2": {"tunnel": "", "revoked": "got a tunnel", "crl": "stale CRL"},
+		"dc3": {"tunnel": "did not answer", "revoked": "did not answer", "crl": ""},
+	}
+	for _, r := range rows {
+		for _, c := range r.Checks {
+			w, ok := want[r.Server][c.Name]
+			switch {
+			case !ok:
+				t.Errorf("%s: unexpected check %s", r.Server, c.Name)
+			case w == "" && !c.OK:
+				t.Errorf("%s %s: got FAIL (%s), want ok", r.Server, c.Name, c.Detail)
+			case w != "" && (c.OK || !strings.Contains(c.Detail, w)):
+				t.Errorf("%s %s: got ok=%v (%s), want FAIL saying %q", r.Server, c.Name, c.OK, c.Detail, w)
+			}
+			delete(want[r.Server], c.Name)
+		}
+	}
+	for s, m := range want {
+		if len(m) > 0 {
+			t.Errorf("%s: checks %v missing", s, m)
+		}
+	}
+	code, out, errs = run(t, f.env, "selftest", "--server", "dc1", "--timeout", "8s", "--openvpn", wrapper)
+	t.Logf("selftest --server dc1:\n%s", out)
+	if code != 0 || strings.Count(out, " ok ") != 3 {
+		t.Errorf("selftest --server dc1: got exit %d\n%s%s, want 0 and three ok lines", code, out, errs)
+	}
 }
 
 // subjects lists the received mails' subjects.

@@ -29,7 +29,7 @@ func testSelfTest(t *testing.T, db *store.DB) {
 	claim(false, false) // passing and never alerted: nothing to mail
 	save(false, 2)
 	claim(true, true)
-	claim(true, false) // the other instance: already claimed
+	claim(true, false)                                                          // the other instance: already claimed
 	if err := q.UnclaimSelfTestAlert(ctx, "dc1", "tunnel", false); err != nil { // the mail failed
 		t.Fatal(err)
 	}
