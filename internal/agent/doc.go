@@ -101,4 +101,13 @@
 // nextUpdate is logged, reported and exported
 // (vpnkeys_agent_crl_next_update_timestamp_seconds) with the other
 // metrics on --metrics-listen.
+//
+// # Self-test (selftest.go)
+//
+// Every --selftest-interval the agent runs the state's two probe profiles
+// (agentwire.Probe) against its own server over loopback with
+// internal/selftest, checks the crl.pem in force against the state's CRL,
+// and sends the result with its next report (Report.SelfTest). The
+// probes' keys stay in memory and in state.json, never in the server's
+// folder.
 package agent

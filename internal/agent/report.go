@@ -29,6 +29,7 @@ func (r *runner) report() agentwire.Report {
 		Sessions:     append([]agentwire.Session{}, r.sessions...),
 		Kills:        r.kills,
 		AgentVersion: r.cfg.AgentVersion,
+		SelfTest:     r.selfTest,
 	}
 	rep.RestartPending = r.applier.Gate.Since() // zero when none is held back
 	if r.have {

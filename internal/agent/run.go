@@ -49,6 +49,11 @@ type Config struct {
 	// (time.Now when nil). restart_window.go.
 	RestartWindow string
 	Now           func() time.Time
+	// Self-test (selftest.go): how often (0: never), the openvpn binary
+	// ("" looks up openvpn) and each probe's timeout (0: the default).
+	SelfTestInterval time.Duration
+	SelfTestTimeout  time.Duration
+	OpenVPN          string
 }
 
 // runner is one running agent.
@@ -75,6 +80,7 @@ type runner struct {
 	kills     int64
 	killed    map[uint64]time.Time
 	crlWarned time.Time
+	selfTest  *agentwire.SelfTest // the last self-test's result (selftest.go)
 }
 
 // Run keeps the server's folder and sessions equal to the control plane's
@@ -107,6 +113,8 @@ func Run(ctx context.Context, cfg Config) error {
 	wg.Add(2)
 	go func() { defer wg.Done(); r.poll(ctx) }()
 	go func() { defer wg.Done(); r.reporter(ctx) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); r.selfTestLoop(ctx) }()
 	r.loop(ctx)
 	wg.Wait()
 	return nil

@@ -95,9 +95,16 @@ func Validate(st agentwire.State, server string) error {
 }
 
 // allowedName tells whether a state may write the file name: one of
-// AllowedFiles, or a user's client-config file "ccd/USER".
+// AllowedFiles, a user's client-config file "ccd/USER", or a self-test
+// probe's.
 func allowedName(name string) bool {
 	if user, ok := strings.CutPrefix(name, agentwire.CCDPrefix); ok {
+		// The self-test probes' files: "ccd/probe:SERVER", "ccd/probe-revoked:SERVER".
+		for _, p := range []string{"probe:", "probe-revoked:"} {
+			if server, ok := strings.CutPrefix(user, p); ok {
+				return account.ValidName(server) == nil
+			}
+		}
 		return account.ValidName(user) == nil
 	}
 	return slices.Contains(AllowedFiles, name) && filepath.Base(name) == name

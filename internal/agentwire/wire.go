@@ -81,6 +81,37 @@ type State struct {
 	// `nft -f`, one transaction replacing only vpnkeys' own table); ""
 	// manages no firewall and removes nothing.
 	Firewall string `json:"firewall,omitempty"`
+	// Probe is the self-test's two probe profiles (issue 14): the agent
+	// runs them against its own server on a schedule and reports the
+	// result (Report.SelfTest). Kept in memory and the state folder only,
+	// never in the server's folder.
+	Probe *Probe `json:"probe,omitempty"`
+}
+
+// Probe is what the agent's self-test needs: the server's port and
+// protocol (it connects over loopback) and the profiles of the valid
+// probe and of the revoked one, each holding its private key.
+type Probe struct {
+	Port    int    `json:"port"`
+	Proto   string `json:"proto"`
+	Valid   []byte `json:"valid"`
+	Revoked []byte `json:"revoked"`
+}
+
+// SelfTest is the result of the agent's last self-test: checks "tunnel"
+// (the valid probe got a tunnel), "revoked" (the revoked probe was
+// refused) and "crl" (the CRL in force is the newest, not near its
+// nextUpdate).
+type SelfTest struct {
+	At     time.Time `json:"at"`
+	Checks []Check   `json:"checks"`
+}
+
+// Check is one self-test check's outcome.
+type Check struct {
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail,omitempty"`
 }
 
 // File is one file of the server's folder.
@@ -135,6 +166,8 @@ type Report struct {
 	// RestartPending is since when the agent holds back an OpenVPN
 	// restart until its restart window opens; zero when none.
 	RestartPending time.Time `json:"restart_pending,omitzero"`
+	// SelfTest is the last scheduled self-test (nil: none ran yet).
+	SelfTest *SelfTest `json:"selftest,omitempty"`
 }
 
 // Session is one live OpenVPN session.

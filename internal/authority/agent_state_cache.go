@@ -111,6 +111,12 @@ func (a *Authority) AgentState(ctx context.Context, server string) (agentwire.St
 			}
 		}, v, func(ctx context.Context) (agentwire.State, error) {
 			c.builds.Add(1)
+			// The self-test probes first: making one signs a new CRL, which
+			// this state then carries (selftest.go).
+			probe, err := a.agentProbe(ctx, u, server)
+			if err != nil {
+				return agentwire.State{}, err
+			}
 			sh, err := once(ctx, &c.mu, func() *stateBuild[sharedState] { return c.shared },
 				func(b *stateBuild[sharedState]) { c.shared = b }, v, a.sharedState)
 			if err != nil {
@@ -124,7 +130,7 @@ func (a *Authority) AgentState(ctx context.Context, server string) (agentwire.St
 				Server: server, Version: v, At: a.now().UTC(),
 				CRL:     agentwire.CRL{Number: sh.crl.Number, ThisUpdate: sh.crl.ThisUpdate.UTC(), NextUpdate: sh.crl.NextUpdate.UTC()},
 				Revoked: sh.revoked, Refused: sh.refused, End: sh.end, Firewall: ruleset,
-				Files: make([]agentwire.File, len(files)),
+				Files: make([]agentwire.File, len(files)), Probe: probe,
 			}
 			for i, f := range files {
 				st.Files[i] = agentwire.File{Name: f.Name, Mode: uint32(f.Mode.Perm()), Data: f.Data}

@@ -61,6 +61,8 @@ type AgentView struct {
 	// RestartPending: since when the agent holds back an OpenVPN restart
 	// until its restart window; zero when none.
 	RestartPending time.Time `json:"restart_pending,omitzero"`
+	// SelfTest is the agent's last self-test (nil: none reported).
+	SelfTest *SelfTestView `json:"selftest,omitempty"`
 }
 
 // Seen tells whether the agent has reported at all.
@@ -79,6 +81,10 @@ func (a *Authority) ReportAgent(ctx context.Context, server string, r agentwire.
 	if err := validReport(&r); err != nil {
 		return err
 	}
+	if err := validSelfTest(r.SelfTest); err != nil {
+		return err
+	}
+	r.Sessions = slices.DeleteFunc(r.Sessions, probeSession) // the self-test's own (selftest_results.go)
 	if r.Sessions == nil {
 		r.Sessions = []agentwire.Session{}
 	}
@@ -116,6 +122,9 @@ func (a *Authority) ReportAgent(ctx context.Context, server string, r agentwire.
 		return q.SetRestartPending(ctx, server, unixOrZero(r.RestartPending)) // restart window (issue 14)
 	})
 	if err != nil {
+		return err
+	}
+	if err := a.recordSelfTest(ctx, server, r.SelfTest); err != nil {
 		return err
 	}
 	a.log.DebugContext(ctx, "agent report", "server", server, "version", r.Version, "sessions", len(r.Sessions),
@@ -285,9 +294,13 @@ func (a *Authority) AgentStatus(ctx context.Context) ([]AgentView, error) {
 		return nil, err
 	}
 	now := a.now()
+	selfTests, err := a.selfTestViews(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]AgentView, 0, len(servers))
 	for _, s := range servers {
-		v := AgentView{Server: s.Name}
+		v := AgentView{Server: s.Name, SelfTest: selfTests[s.Name]}
 		if _, err := q.ActiveCert(ctx, store.KindServer, "agent:"+s.Name); err == nil {
 			v.Enrolled = true
 		} else if !errors.Is(err, store.ErrNotFound) {

@@ -66,8 +66,9 @@ type Authority struct {
 	unlocked *unlockedCA
 	tmpl     *bundle.Templates
 
-	hub   *hub        // wakes WaitChange (hub.go)
-	state *stateCache // AgentState's cache (agent_state_build.go)
+	hub    *hub        // wakes WaitChange (hub.go)
+	state  *stateCache // AgentState's cache (agent_state_build.go)
+	alerts alerter     // self-test alert mail (selftest_results.go)
 }
 
 type unlockedCA struct {

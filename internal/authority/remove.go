@@ -123,6 +123,10 @@ func (a *Authority) RemoveServer(ctx context.Context, name string) ([]ServerFold
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
+		// Its self-test probe goes with it (selftest.go).
+		if _, err := q.RevokeAllOf(ctx, store.KindClient, ProbePrefix+name, a.now().Unix(), pki.CessationOfOperation.String(), a.now().Unix()); err != nil {
+			return err
+		}
 		if _, err := q.DeleteServerAddresses(ctx, name); err != nil {
 			return err
 		}

@@ -145,7 +145,11 @@ func (a *Authority) serverFiles(ctx context.Context, u *unlockedCA, name string,
 	if err != nil {
 		return nil, "", err
 	}
-	return append(files, ccdFiles(fw)...), fw.Ruleset, nil
+	probes, err := a.probeFiles(ctx, name) // self-test probes' client-config files (selftest.go)
+	if err != nil {
+		return nil, "", err
+	}
+	return append(append(files, ccdFiles(fw)...), probes...), fw.Ruleset, nil
 }
 
 // baseFiles are the files of ServerFileNames.

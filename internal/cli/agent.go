@@ -121,6 +121,9 @@ window opens. 'vpnkeys server status' shows a restart pending.`,
 			if cfg.Dir == "" {
 				return usagef("--dir is required: the OpenVPN server's folder, e.g. /etc/openvpn/server")
 			}
+			if cfg.SelfTestInterval < 0 || cfg.SelfTestTimeout < 0 {
+				return usagef("--selftest-interval and --selftest-timeout must not be negative")
+			}
 			if cfg.ReportInterval < time.Second {
 				return usagef("--report-interval %v: want 1s or more", cfg.ReportInterval)
 			}
@@ -145,5 +148,9 @@ window opens. 'vpnkeys server status' shows a restart pending.`,
 	f.StringVar(&cfg.MetricsListen, "metrics-listen", "", "serve Prometheus metrics on ADDR (/metrics)")
 	f.StringVar(&cfg.RestartWindow, "restart-window", "", "restart OpenVPN only between HH:MM-HH:MM local time (e.g. 02:00-04:00; default: at once); a certificate about to expire restarts at once")
 	f.StringVar(&cfg.Nft, "nft", "", "the nft binary that loads the firewall (default: nft on PATH, /usr/sbin/nft)")
+	// The self-test (issue 14): probes connect to this server over loopback.
+	f.DurationVar(&cfg.SelfTestInterval, "selftest-interval", agent.DefaultSelfTestInterval, "how often to run the self-test against this server (0 disables it)")
+	f.DurationVar(&cfg.SelfTestTimeout, "selftest-timeout", 0, "how long each self-test probe may take (default 15s)")
+	f.StringVar(&cfg.OpenVPN, "openvpn", "", "the openvpn binary the self-test runs (default: openvpn on PATH)")
 	return cmd
 }

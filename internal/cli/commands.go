@@ -32,6 +32,7 @@ func (app *app) addCommands(root *cobra.Command) {
 	root.AddCommand(app.firewallCommand())
 	root.AddCommand(app.expiringCommand()) // expiring.go
 	root.AddCommand(app.caCommand())       // ca_rollover.go: ca show, ca rollover
+	root.AddCommand(app.selfTestCommand()) // selftest.go
 	// Made now rather than by Execute, so that guardParents covers it too.
 	root.InitDefaultCompletionCmd()
 }

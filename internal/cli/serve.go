@@ -107,6 +107,7 @@ func (app *app) serve(cmd *cobra.Command, f serveFlags) error {
 		}
 		mailer = s
 	}
+	a.SetAlertMailer(mailer) // self-test alerts (issue 14)
 	ws := web.New(web.Options{Authority: a, Mailer: mailer, Logger: app.log, Metrics: metrics})
 	srv := &http.Server{
 		Handler:           ws.Handler(),

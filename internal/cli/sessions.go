@@ -128,6 +128,9 @@ refuses every user.`,
 			if err := tw.Flush(); err != nil {
 				return err
 			}
+			for _, l := range selfTestLines(list) { // selftest.go
+				fmt.Fprintln(app.stdio.Out, l)
+			}
 			for _, v := range list {
 				if v.CRLExpiring {
 					fmt.Fprintf(app.stdio.Err, "vpnkeys: warning: the CRL %s's agent holds lapses at %s (within 3 days); OpenVPN then refuses every user: run 'vpnkeys crl --refresh' and check the agent\n",

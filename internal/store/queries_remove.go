@@ -56,10 +56,12 @@ func (q *Queries) ServerOutputsOf(ctx context.Context, server string) ([]ServerO
 	return out, rows.Err()
 }
 
-// CountActiveClients counts the users' certificates now active.
+// CountActiveClients counts the users' certificates now active (not
+// the self-test probes', subject "probe:SERVER": no user name holds a ':').
 func (q *Queries) CountActiveClients(ctx context.Context) (int, error) {
 	var n int
-	err := q.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM certificates WHERE kind = 'client' AND state = 'active'`).Scan(&n)
+	err := q.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM certificates WHERE kind = 'client' AND state = 'active'
+		AND subject NOT LIKE 'probe%:%'`).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("counting active certificates: %w", err)
 	}

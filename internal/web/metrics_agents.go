@@ -25,10 +25,18 @@ var (
 		"nextUpdate of the CRL the server's agent holds (unix time); OpenVPN refuses everyone after it.", []string{"server"}, nil)
 )
 
+// The agents' last self-test (issue 14): each check 1 (passes) or 0, and when it ran.
+var (
+	selfTestOKDesc = prometheus.NewDesc("vpnkeys_selftest_ok",
+		"Whether the server's last self-test check passed (1) or failed (0): tunnel, revoked, crl.", []string{"server", "check"}, nil)
+	selfTestTimeDesc = prometheus.NewDesc("vpnkeys_selftest_timestamp_seconds",
+		"When the server's agent last ran its self-test (unix time).", []string{"server"}, nil)
+)
+
 type agentsCollector struct{ a *authority.Authority }
 
 func (c *agentsCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{agentLastSeenDesc, agentVersionDesc, agentLagDesc, agentSessionsDesc, agentCRLNextDesc} {
+	for _, d := range []*prometheus.Desc{agentLastSeenDesc, agentVersionDesc, agentLagDesc, agentSessionsDesc, agentCRLNextDesc, selfTestOKDesc, selfTestTimeDesc} {
 		ch <- d
 	}
 }
@@ -44,6 +52,16 @@ func (c *agentsCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, server)
 	}
 	for _, v := range list {
+		if st := v.SelfTest; st != nil {
+			gauge(selfTestTimeDesc, float64(st.At.Unix()), v.Server)
+			for _, c := range st.Checks {
+				ok := 0.0
+				if c.OK {
+					ok = 1
+				}
+				ch <- prometheus.MustNewConstMetric(selfTestOKDesc, prometheus.GaugeValue, ok, v.Server, c.Name)
+			}
+		}
 		if !v.Seen() {
 			continue
 		}
