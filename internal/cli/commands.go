@@ -31,6 +31,7 @@ func (app *app) addCommands(root *cobra.Command) {
 	root.AddCommand(app.groupCommand(), app.accessCommand())
 	root.AddCommand(app.firewallCommand())
 	root.AddCommand(app.expiringCommand()) // expiring.go
+	root.AddCommand(app.warningsCommand()) // warnings.go: expiry warnings
 	// Made now rather than by Execute, so that guardParents covers it too.
 	root.InitDefaultCompletionCmd()
 }
