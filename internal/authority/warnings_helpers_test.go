@@ -40,7 +40,11 @@ var warnBackends = map[string]func(t testing.TB) string{
 
 // newWarnEnv opens dsn with a 10-year CA, server dc1, the clock at
 // 2026-01-01 09:00 UTC and an SMTP server whose admin is admin@example.com.
-func newWarnEnv(t testing.TB, dsn string) *warnEnv {
+func newWarnEnv(t testing.TB, dsn string) *warnEnv { return newWarnEnvWith(t, dsn, 3650, 0) }
+
+// newWarnEnvWith is newWarnEnv with a CA of caDays and renewals (and
+// servers) of leafDays (0: the default).
+func newWarnEnvWith(t testing.TB, dsn string, caDays, leafDays int) *warnEnv {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, dsn)
@@ -49,9 +53,10 @@ func newWarnEnv(t testing.TB, dsn string) *warnEnv {
 	}
 	t.Cleanup(func() { db.Close() })
 	clk := &testClock{t: time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)}
-	opts := Options{DataDir: t.TempDir(), Now: clk.Now, Company: "Example Ltd", PublicURL: "https://vpn.example.com"}
+	opts := Options{DataDir: t.TempDir(), Now: clk.Now, Company: "Example Ltd", PublicURL: "https://vpn.example.com",
+		LeafDays: leafDays}
 	a := New(db, opts)
-	if err := a.Init(ctx, InitRequest{Algo: pki.P256, Days: 3650, NoPassphrase: true}); err != nil {
+	if err := a.Init(ctx, InitRequest{Algo: pki.P256, Days: caDays, NoPassphrase: true}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := a.AddServer(ctx, ServerRequest{Name: "dc1", Remote: "vpn.example.com:1194", Subnet: "10.8.0.0/16"}); err != nil {
