@@ -87,7 +87,7 @@ func TestWarningTwoYears(t *testing.T) {
 			}
 		}
 		slices.Sort(got[today:]) // a pass sends in parallel
-		if k == 155 { // diego renews through his warning's link
+		if k == 155 {            // diego renews through his warning's link
 			if _, err := e.a.RedeemLink(ctx, diegoLink, "192.0.2.9", false); err != nil {
 				t.Fatalf("day 155: diego's renewal link: %v", err)
 			}
