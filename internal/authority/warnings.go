@@ -179,36 +179,45 @@ func (a *Authority) recordedWarnings(ctx context.Context, now time.Time) (map[wa
 // whether it owns it.
 func (a *Authority) claimWarning(ctx context.Context, w store.Warning, claimant string) (bool, error) {
 	var owned bool
-	stale := time.Unix(w.ClaimedAt, 0).Add(-staleClaim).Unix()
 	err := a.withRetry(ctx, func(q *store.Queries) error {
 		var err error
-		owned, err = q.ClaimWarning(ctx, w, claimant, stale)
+		owned, err = q.ClaimWarning(ctx, w, claimant, staleBefore(w.ClaimedAt))
 		return err
 	})
 	return owned, err
 }
 
-// releaseWarning drops claimant's claim after a failed send.
-func (a *Authority) releaseWarning(ctx context.Context, serial string, days int, claimant string) error {
-	return a.withRetry(ctx, func(q *store.Queries) error { return q.ReleaseWarning(ctx, serial, days, claimant) })
+// staleBefore is the claim time at or before which a claim made at now is
+// stale.
+func staleBefore(now int64) int64 { return time.Unix(now, 0).Add(-staleClaim).Unix() }
+
+// releaseWarning drops claimant's claim after a failed send, and the
+// renewal link (hash) that was never delivered.
+func (a *Authority) releaseWarning(ctx context.Context, serial string, days int, claimant, linkHash string) error {
+	return a.withRetry(ctx, func(q *store.Queries) error {
+		if err := q.ReleaseWarning(ctx, serial, days, claimant); err != nil {
+			return err
+		}
+		if linkHash == "" {
+			return nil
+		}
+		return q.DeleteLink(ctx, linkHash)
+	})
 }
 
 // sendWarning claims, mails and records one warning. It tells whether this
-// call sent it (false, nil: another instance holds it).
+// call sent it (false, nil: another instance holds it, or the certificate
+// was renewed or revoked since the plan).
 func (a *Authority) sendWarning(ctx context.Context, m Mailer, it WarnItem, claimant string) (bool, error) {
 	now := a.now()
-	owned, err := a.claimWarning(ctx, store.Warning{Serial: it.Serial, Days: it.Threshold, User: it.User, ClaimedAt: now.Unix()}, claimant)
+	l, owned, err := a.claimWithLink(ctx, it, claimant, now)
 	if err != nil || !owned {
 		return false, err
 	}
-	err = a.mailWarning(ctx, m, it, now)
-	if errors.Is(err, ErrRenewStale) {
-		// Renewed or revoked since the plan: nothing to warn about.
-		return false, a.releaseWarning(ctx, it.Serial, it.Threshold, claimant)
-	}
-	if err != nil {
+	if err := a.mailWarning(ctx, m, it, l); err != nil {
 		a.log.WarnContext(ctx, "expiry warning not sent; the next pass retries", "user", it.User, "days", it.Threshold, "err", err)
-		return false, errors.Join(fmt.Errorf("warning %s: %w", it.User, err), a.releaseWarning(ctx, it.Serial, it.Threshold, claimant))
+		return false, errors.Join(fmt.Errorf("warning %s: %w", it.User, err),
+			a.releaseWarning(ctx, it.Serial, it.Threshold, claimant, hashSecret(l.Token)))
 	}
 	err = a.withRetry(ctx, func(q *store.Queries) error {
 		if err := q.FinishWarning(ctx, it.Serial, it.Threshold, claimant, a.now().Unix(), it.Passed); err != nil {
@@ -220,16 +229,34 @@ func (a *Authority) sendWarning(ctx context.Context, m Mailer, it WarnItem, clai
 	return err == nil, err
 }
 
-// mailWarning makes the renewal link and mails the warning.
-func (a *Authority) mailWarning(ctx context.Context, m Mailer, it WarnItem, now time.Time) error {
-	l, err := a.createRenewLink(ctx, it.User, it.Serial, it.NotAfter, now)
-	if err != nil {
+// claimWithLink claims the warning and, when this call owns it, makes its
+// renewal link in the same transaction (warnings_renew.go). A certificate renewed
+// or revoked since the plan is neither claimed nor linked.
+func (a *Authority) claimWithLink(ctx context.Context, it WarnItem, claimant string, now time.Time) (Link, bool, error) {
+	var l Link
+	var owned bool
+	w := store.Warning{Serial: it.Serial, Days: it.Threshold, User: it.User, ClaimedAt: now.Unix()}
+	err := a.withRetry(ctx, func(q *store.Queries) error {
+		var err error
+		if owned, err = q.ClaimWarning(ctx, w, claimant, staleBefore(w.ClaimedAt)); err != nil || !owned {
+			return err
+		}
+		l, err = a.insertRenewLink(ctx, q, it.User, it.Serial, it.NotAfter, now)
 		return err
+	})
+	if errors.Is(err, ErrRenewStale) {
+		return Link{}, false, nil
 	}
+	return l, owned, err
+}
+
+// mailWarning mails the warning with its renewal link l.
+func (a *Authority) mailWarning(ctx context.Context, m Mailer, it WarnItem, l Link) error {
 	d := mail.WarnData{TextData: mail.TextData{User: it.User, FullName: it.fullName, OS: it.os, Company: a.opts.Company,
 		Contact: a.opts.Contact, Link: l.URL, LinkExpires: l.ExpiresAt.Format("2006-01-02 15:04 MST")},
 		DaysLeft: it.DaysLeft, Expires: it.NotAfter.Format(time.DateOnly)}
 	msg := mail.Message{To: it.Email}
+	var err error
 	if msg.Subject, msg.Text, err = mail.RenderWarn(it.Lang, d); err != nil {
 		return err
 	}

@@ -16,11 +16,12 @@ import (
 var ErrRenewStale = fault.New(fault.Conflict, "renew_stale",
 	"this renewal link is out of date: the access was renewed or revoked since it was sent")
 
-// createRenewLink makes a one-time renewal link for user's certificate
-// serial, valid until the certificate's end (at most maxRenewLinkTTL). It
-// refuses with ErrRenewStale when serial is no longer the user's active
-// certificate. The token is in the returned URL only: never audited.
-func (a *Authority) createRenewLink(ctx context.Context, user, serial string, end, now time.Time) (Link, error) {
+// insertRenewLink makes, in the transaction q, a one-time renewal link
+// for user's certificate serial, valid until the certificate's end (at
+// most maxRenewLinkTTL). It refuses with ErrRenewStale when serial is no
+// longer the user's active certificate. The token is in the returned URL
+// only: never audited.
+func (a *Authority) insertRenewLink(ctx context.Context, q *store.Queries, user, serial string, end, now time.Time) (Link, error) {
 	tok, err := newSecret(linkPrefix)
 	if err != nil {
 		return Link{}, err
@@ -30,21 +31,18 @@ func (a *Authority) createRenewLink(ctx context.Context, user, serial string, en
 		exp = limit
 	}
 	l := Link{User: user, Token: tok, URL: a.linkURL(tok), ExpiresAt: exp.UTC()}
-	err = a.withRetry(ctx, func(q *store.Queries) error {
-		uc, err := q.GetUser(ctx, user)
-		if err != nil {
-			return err
-		}
-		if c := uc.Cert; c == nil || c.Serial != serial || c.State != store.StateActive {
-			return fmt.Errorf("%w: %s", ErrRenewStale, user)
-		}
-		if err := q.InsertLink(ctx, store.Link{TokenHash: hashSecret(tok), User: user, Serial: serial,
-			CreatedAt: now.Unix(), ExpiresAt: exp.Unix(), Purpose: store.LinkRenew}); err != nil {
-			return err
-		}
-		return a.audit(ctx, q, "link.create", user, map[string]any{"expires": l.ExpiresAt, "purpose": store.LinkRenew})
-	})
-	return l, err
+	uc, err := q.GetUser(ctx, user)
+	if err != nil {
+		return Link{}, err
+	}
+	if c := uc.Cert; c == nil || c.Serial != serial || c.State != store.StateActive {
+		return Link{}, fmt.Errorf("%w: %s", ErrRenewStale, user)
+	}
+	if err := q.InsertLink(ctx, store.Link{TokenHash: hashSecret(tok), User: user, Serial: serial,
+		CreatedAt: now.Unix(), ExpiresAt: exp.Unix(), Purpose: store.LinkRenew}); err != nil {
+		return Link{}, err
+	}
+	return l, a.audit(ctx, q, "link.create", user, map[string]any{"expires": l.ExpiresAt, "purpose": store.LinkRenew})
 }
 
 // renewStale turns the refusal of a renewal link whose certificate was

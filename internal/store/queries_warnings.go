@@ -140,3 +140,11 @@ func (q *Queries) UnredeemLink(ctx context.Context, hash string) error {
 	}
 	return nil
 }
+
+// DeleteLink drops a link (a renewal link whose mail never went).
+func (q *Queries) DeleteLink(ctx context.Context, hash string) error {
+	if _, err := q.q.ExecContext(ctx, `DELETE FROM links WHERE token_hash = $1`, hash); err != nil {
+		return fmt.Errorf("deleting link: %w", err)
+	}
+	return nil
+}
