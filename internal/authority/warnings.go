@@ -36,8 +36,12 @@ const staleClaim = 10 * time.Minute
 // certificate's end).
 const maxRenewLinkTTL = 31 * 24 * time.Hour
 
-// warnWorkers is how many warnings one pass sends at once.
-const warnWorkers = 4
+// warnWorkers is how many warnings one pass sends at once, and warnBatch
+// how many it claims in one transaction.
+const (
+	warnWorkers = 4
+	warnBatch   = 64
+)
 
 // WarnItem is a user certificate due for a warning.
 type WarnItem struct {
@@ -79,34 +83,22 @@ func (a *Authority) SendWarnings(ctx context.Context, m Mailer, days []int) (War
 	}
 	res := WarnResult{Due: items}
 	claimant := "pass-" + rand.Text()[:16]
-	var mu sync.Mutex
-	var errs []error
-	sem := make(chan struct{}, warnWorkers)
-	var wg sync.WaitGroup
+	var todo []WarnItem
 	for _, it := range items {
 		if it.NoEmail {
 			res.Skipped++
 			continue
 		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			sent, err := a.sendWarning(ctx, m, it, claimant)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err != nil:
-				res.Failed++
-				errs = append(errs, err)
-			case sent:
-				res.Sent++
-			default:
-				res.Others++
-			}
-		}()
+		todo = append(todo, it)
 	}
-	wg.Wait()
+	var errs []error
+	for len(todo) > 0 {
+		n := min(warnBatch, len(todo))
+		b, err := a.sendBatch(ctx, m, todo[:n], claimant)
+		res.Sent, res.Failed, res.Others = res.Sent+b.Sent, res.Failed+b.Failed, res.Others+b.Others
+		errs = append(errs, err)
+		todo = todo[n:]
+	}
 	sent, err := a.sendDigest(ctx, m, days, claimant, now)
 	res.Digest = sent
 	return res, errors.Join(append(errs, err)...)
@@ -191,63 +183,121 @@ func (a *Authority) claimWarning(ctx context.Context, w store.Warning, claimant 
 // stale.
 func staleBefore(now int64) int64 { return time.Unix(now, 0).Add(-staleClaim).Unix() }
 
-// releaseWarning drops claimant's claim after a failed send, and the
-// renewal link (hash) that was never delivered.
-func (a *Authority) releaseWarning(ctx context.Context, serial string, days int, claimant, linkHash string) error {
-	return a.withRetry(ctx, func(q *store.Queries) error {
-		if err := q.ReleaseWarning(ctx, serial, days, claimant); err != nil {
-			return err
-		}
-		if linkHash == "" {
-			return nil
-		}
-		return q.DeleteLink(ctx, linkHash)
-	})
+// releaseWarning drops claimant's unsent claim, so that the next pass
+// tries again.
+func (a *Authority) releaseWarning(ctx context.Context, serial string, days int, claimant string) error {
+	return a.withRetry(ctx, func(q *store.Queries) error { return q.ReleaseWarning(ctx, serial, days, claimant) })
 }
 
-// sendWarning claims, mails and records one warning. It tells whether this
-// call sent it (false, nil: another instance holds it, or the certificate
-// was renewed or revoked since the plan).
-func (a *Authority) sendWarning(ctx context.Context, m Mailer, it WarnItem, claimant string) (bool, error) {
-	now := a.now()
-	l, owned, err := a.claimWithLink(ctx, it, claimant, now)
-	if err != nil || !owned {
-		return false, err
-	}
-	if err := a.mailWarning(ctx, m, it, l); err != nil {
-		a.log.WarnContext(ctx, "expiry warning not sent; the next pass retries", "user", it.User, "days", it.Threshold, "err", err)
-		return false, errors.Join(fmt.Errorf("warning %s: %w", it.User, err),
-			a.releaseWarning(ctx, it.Serial, it.Threshold, claimant, hashSecret(l.Token)))
-	}
-	err = a.withRetry(ctx, func(q *store.Queries) error {
-		if err := q.FinishWarning(ctx, it.Serial, it.Threshold, claimant, a.now().Unix(), it.Passed); err != nil {
-			return err
-		}
-		return a.audit(ctx, q, "warn.sent", it.User, map[string]any{"serial": it.Serial, "days": it.Threshold,
-			"days_left": it.DaysLeft, "to": it.Email, "passed": it.Passed})
-	})
-	return err == nil, err
+// claimedWarning is a warning this pass owns, with its renewal link and
+// how its send went.
+type claimedWarning struct {
+	it   WarnItem
+	link Link
+	err  error
 }
 
-// claimWithLink claims the warning and, when this call owns it, makes its
-// renewal link in the same transaction (warnings_renew.go). A certificate renewed
-// or revoked since the plan is neither claimed nor linked.
-func (a *Authority) claimWithLink(ctx context.Context, it WarnItem, claimant string, now time.Time) (Link, bool, error) {
-	var l Link
-	var owned bool
-	w := store.Warning{Serial: it.Serial, Days: it.Threshold, User: it.User, ClaimedAt: now.Unix()}
+// sendBatch claims a batch of warnings in one transaction (with their
+// renewal links), mails the ones it owns, warnWorkers at a time, and
+// records the outcome in one more: a sent one as sent, a failed one's
+// claim and link dropped so that the next pass retries. Two commits per
+// batch rather than per mail: on SQLite each costs an fsync.
+func (a *Authority) sendBatch(ctx context.Context, m Mailer, batch []WarnItem, claimant string) (WarnResult, error) {
+	owned, err := a.claimBatch(ctx, batch, claimant)
+	if err != nil {
+		return WarnResult{Failed: len(batch)}, err
+	}
+	res := WarnResult{Others: len(batch) - len(owned)}
+	sem := make(chan struct{}, warnWorkers)
+	var wg sync.WaitGroup
+	for i := range owned {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			owned[i].err = a.mailWarning(ctx, m, owned[i].it, owned[i].link)
+		}()
+	}
+	wg.Wait()
+	var errs []error
+	for _, c := range owned {
+		if c.err != nil {
+			res.Failed++
+			a.log.WarnContext(ctx, "expiry warning not sent; the next pass retries", "user", c.it.User, "days", c.it.Threshold, "err", c.err)
+			errs = append(errs, fmt.Errorf("warning %s: %w", c.it.User, c.err))
+		}
+	}
+	sent, err := a.recordBatch(ctx, owned, claimant)
+	res.Sent = sent
+	return res, errors.Join(append(errs, err)...)
+}
+
+// claimBatch claims each warning of batch that is still due (its
+// certificate still the user's active one) and makes its renewal link, in
+// one transaction; it returns the ones this pass owns.
+func (a *Authority) claimBatch(ctx context.Context, batch []WarnItem, claimant string) ([]claimedWarning, error) {
+	var out []claimedWarning
 	err := a.withRetry(ctx, func(q *store.Queries) error {
-		var err error
-		if owned, err = q.ClaimWarning(ctx, w, claimant, staleBefore(w.ClaimedAt)); err != nil || !owned {
-			return err
+		out = out[:0]
+		now := a.now()
+		for _, it := range batch {
+			w := store.Warning{Serial: it.Serial, Days: it.Threshold, User: it.User, ClaimedAt: now.Unix()}
+			if current, err := isCurrentCert(ctx, q, it.User, it.Serial); err != nil || !current {
+				if err != nil {
+					return err
+				}
+				continue // renewed or revoked since the plan
+			}
+			owned, err := q.ClaimWarning(ctx, w, claimant, staleBefore(w.ClaimedAt))
+			if err != nil {
+				return err
+			}
+			if !owned {
+				continue
+			}
+			l, err := a.insertRenewLink(ctx, q, it.User, it.Serial, it.NotAfter, now)
+			if err != nil {
+				return err
+			}
+			out = append(out, claimedWarning{it: it, link: l})
 		}
-		l, err = a.insertRenewLink(ctx, q, it.User, it.Serial, it.NotAfter, now)
-		return err
+		return nil
 	})
-	if errors.Is(err, ErrRenewStale) {
-		return Link{}, false, nil
-	}
-	return l, owned, err
+	return out, err
+}
+
+// recordBatch records the sent warnings of a batch (warn.sent audited)
+// and drops the claims and links of the failed ones; it returns how many
+// were recorded as sent by this pass.
+func (a *Authority) recordBatch(ctx context.Context, owned []claimedWarning, claimant string) (int, error) {
+	var sent int
+	err := a.withRetry(ctx, func(q *store.Queries) error {
+		sent = 0
+		at := a.now().Unix()
+		for _, c := range owned {
+			if c.err != nil {
+				if err := q.ReleaseWarning(ctx, c.it.Serial, c.it.Threshold, claimant); err != nil {
+					return err
+				}
+				if err := q.DeleteLink(ctx, hashSecret(c.link.Token)); err != nil {
+					return err
+				}
+				continue
+			}
+			if ok, err := q.FinishWarning(ctx, c.it.Serial, c.it.Threshold, claimant, at, c.it.Passed); err != nil {
+				return err
+			} else if !ok { // sent, but so slowly that another pass took its claim over
+				a.log.WarnContext(ctx, "expiry warning sent after its claim was taken over", "user", c.it.User, "days", c.it.Threshold)
+			}
+			sent++
+			if err := a.audit(ctx, q, "warn.sent", c.it.User, map[string]any{"serial": c.it.Serial, "days": c.it.Threshold,
+				"days_left": c.it.DaysLeft, "to": c.it.Email, "passed": c.it.Passed}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return sent, err
 }
 
 // mailWarning mails the warning with its renewal link l.

@@ -93,10 +93,10 @@ func (a *Authority) sendDigest(ctx context.Context, m Mailer, days []int, claima
 		a.observe("mail", start, err)
 	}
 	if err != nil {
-		return false, errors.Join(err, a.releaseWarning(ctx, key, 0, claimant, ""))
+		return false, errors.Join(err, a.releaseWarning(ctx, key, 0, claimant))
 	}
 	err = a.withRetry(ctx, func(q *store.Queries) error {
-		if err := q.FinishWarning(ctx, key, 0, claimant, a.now().Unix(), nil); err != nil {
+		if _, err := q.FinishWarning(ctx, key, 0, claimant, a.now().Unix(), nil); err != nil {
 			return err
 		}
 		return a.audit(ctx, q, "warn.digest", m.Admin(), map[string]any{"items": len(items), "day": day})

@@ -18,8 +18,8 @@ var ErrRenewStale = fault.New(fault.Conflict, "renew_stale",
 
 // insertRenewLink makes, in the transaction q, a one-time renewal link
 // for user's certificate serial, valid until the certificate's end (at
-// most maxRenewLinkTTL). It refuses with ErrRenewStale when serial is no
-// longer the user's active certificate. The token is in the returned URL
+// most maxRenewLinkTTL); the caller checked that serial is the user's
+// active certificate (isCurrentCert). The token is in the returned URL
 // only: never audited.
 func (a *Authority) insertRenewLink(ctx context.Context, q *store.Queries, user, serial string, end, now time.Time) (Link, error) {
 	tok, err := newSecret(linkPrefix)
@@ -31,18 +31,25 @@ func (a *Authority) insertRenewLink(ctx context.Context, q *store.Queries, user,
 		exp = limit
 	}
 	l := Link{User: user, Token: tok, URL: a.linkURL(tok), ExpiresAt: exp.UTC()}
-	uc, err := q.GetUser(ctx, user)
-	if err != nil {
-		return Link{}, err
-	}
-	if c := uc.Cert; c == nil || c.Serial != serial || c.State != store.StateActive {
-		return Link{}, fmt.Errorf("%w: %s", ErrRenewStale, user)
-	}
 	if err := q.InsertLink(ctx, store.Link{TokenHash: hashSecret(tok), User: user, Serial: serial,
 		CreatedAt: now.Unix(), ExpiresAt: exp.Unix(), Purpose: store.LinkRenew}); err != nil {
 		return Link{}, err
 	}
 	return l, a.audit(ctx, q, "link.create", user, map[string]any{"expires": l.ExpiresAt, "purpose": store.LinkRenew})
+}
+
+// isCurrentCert tells whether serial is still user's active certificate
+// (not renewed or revoked since).
+func isCurrentCert(ctx context.Context, q *store.Queries, user, serial string) (bool, error) {
+	uc, err := q.GetUser(ctx, user)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	c := uc.Cert
+	return c != nil && c.Serial == serial && c.State == store.StateActive, nil
 }
 
 // renewStale turns the refusal of a renewal link whose certificate was

@@ -98,26 +98,25 @@ func (q *Queries) ClaimWarning(ctx context.Context, w Warning, claimant string, 
 
 // FinishWarning records that claimant sent the warning (serial, days) at
 // sentAt, and records the farther thresholds passed as passed without a
-// mail of their own (a catch-up). It fails if claimant no longer holds the
-// claim.
-func (q *Queries) FinishWarning(ctx context.Context, serial string, days int, claimant string, sentAt int64, passed []int) error {
+// mail of their own (a catch-up). It tells false if claimant no longer
+// held the claim (another instance took it over): nothing is changed.
+func (q *Queries) FinishWarning(ctx context.Context, serial string, days int, claimant string, sentAt int64, passed []int) (bool, error) {
 	res, err := q.q.ExecContext(ctx, `UPDATE expiry_warnings SET sent_at = $1
 		WHERE serial = $2 AND days = $3 AND claimed_by = $4 AND sent_at IS NULL`, sentAt, serial, days, claimant)
 	if err != nil {
-		return fmt.Errorf("recording warning: %w", err)
+		return false, fmt.Errorf("recording warning: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
-		// Not ErrConflict: retrying cannot help, the claim was taken over.
-		return fmt.Errorf("recording warning %s/%d: the claim was taken over by another instance", serial, days)
+		return false, nil
 	}
 	for _, d := range passed {
 		if _, err := q.q.ExecContext(ctx, `INSERT INTO expiry_warnings (serial, days, user_name, claimed_at, claimed_by, sent_at, passed)
 			SELECT serial, $1, user_name, claimed_at, claimed_by, sent_at, 1 FROM expiry_warnings WHERE serial = $2 AND days = $3
 			ON CONFLICT (serial, days) DO NOTHING`, d, serial, days); err != nil {
-			return fmt.Errorf("recording passed warning: %w", err)
+			return false, fmt.Errorf("recording passed warning: %w", err)
 		}
 	}
-	return nil
+	return true, nil
 }
 
 // ReleaseWarning drops claimant's unsent claim on (serial, days), so that a
