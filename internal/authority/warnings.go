@@ -208,17 +208,7 @@ func (a *Authority) sendBatch(ctx context.Context, m Mailer, batch []WarnItem, c
 		return WarnResult{Failed: len(batch)}, err
 	}
 	res := WarnResult{Others: len(batch) - len(owned)}
-	sem := make(chan struct{}, warnWorkers)
-	var wg sync.WaitGroup
-	for i := range owned {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			owned[i].err = a.mailWarning(ctx, m, owned[i].it, owned[i].link)
-		}()
-	}
-	wg.Wait()
+	a.mailWarnings(ctx, m, owned)
 	var errs []error
 	for _, c := range owned {
 		if c.err != nil {
@@ -300,23 +290,58 @@ func (a *Authority) recordBatch(ctx context.Context, owned []claimedWarning, cla
 	return sent, err
 }
 
-// mailWarning mails the warning with its renewal link l.
-func (a *Authority) mailWarning(ctx context.Context, m Mailer, it WarnItem, l Link) error {
+// manyMailer is a Mailer that sends several messages over one
+// connection (*mail.Sender is one): a pass then pays one TLS handshake per
+// group of warnings rather than one per mail.
+type manyMailer interface {
+	SendMany(ctx context.Context, msgs []mail.Message) []error
+}
+
+// mailWarnings mails the warnings owned, in warnWorkers groups at once,
+// and sets each one's err.
+func (a *Authority) mailWarnings(ctx context.Context, m Mailer, owned []claimedWarning) {
+	msgs := make([]mail.Message, len(owned))
+	for i := range owned {
+		msgs[i], owned[i].err = a.renderWarning(owned[i].it, owned[i].link)
+	}
+	size := max(1, (len(owned)+warnWorkers-1)/warnWorkers)
+	var wg sync.WaitGroup
+	for lo := 0; lo < len(owned); lo += size {
+		hi := min(lo+size, len(owned))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start := a.now()
+			var errs []error
+			if mm, ok := m.(manyMailer); ok {
+				errs = mm.SendMany(ctx, msgs[lo:hi])
+			} else {
+				for _, msg := range msgs[lo:hi] {
+					errs = append(errs, m.Send(ctx, msg))
+				}
+			}
+			for k, err := range errs {
+				c := &owned[lo+k]
+				if c.err == nil && err != nil {
+					c.err = fmt.Errorf("%w: %w", ErrMailFailed, err)
+				}
+				a.observe("mail", start, c.err)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// renderWarning is the warning mail of it with its renewal link l, in the
+// user's language.
+func (a *Authority) renderWarning(it WarnItem, l Link) (mail.Message, error) {
 	d := mail.WarnData{TextData: mail.TextData{User: it.User, FullName: it.fullName, OS: it.os, Company: a.opts.Company,
 		Contact: a.opts.Contact, Link: l.URL, LinkExpires: l.ExpiresAt.Format("2006-01-02 15:04 MST")},
 		DaysLeft: it.DaysLeft, Expires: it.NotAfter.Format(time.DateOnly)}
 	msg := mail.Message{To: it.Email}
 	var err error
-	if msg.Subject, msg.Text, err = mail.RenderWarn(it.Lang, d); err != nil {
-		return err
-	}
-	start := a.now()
-	err = m.Send(ctx, msg)
-	a.observe("mail", start, err)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrMailFailed, err)
-	}
-	return nil
+	msg.Subject, msg.Text, err = mail.RenderWarn(it.Lang, d)
+	return msg, err
 }
 
 // KeepWarnings runs a pass of SendWarnings at once and then every
