@@ -36,6 +36,7 @@ func Run(t *testing.T, open Opener) {
 		{"groups and addresses", func(t *testing.T, db *store.DB) { testGroups(t, db); testAddresses(t, open(t)) }},
 		{"agent status and session ends", testAgentStatus},
 		{"agent join tokens", testAgentJoins},
+		{"expiry warnings claimed once", testWarnings}, // warnings.go
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
