@@ -92,7 +92,7 @@ func (a *Authority) SendWarnings(ctx context.Context, m Mailer, days []int) (War
 		todo = append(todo, it)
 	}
 	var errs []error
-	for len(todo) > 0 {
+	for len(todo) > 0 && ctxDone(ctx) == nil {
 		n := min(warnBatch, len(todo))
 		b, err := a.sendBatch(ctx, m, todo[:n], claimant)
 		res.Sent, res.Failed, res.Others = res.Sent+b.Sent, res.Failed+b.Failed, res.Others+b.Others
