@@ -45,7 +45,12 @@ serve sends them by itself (a pass at start, then every --warn-interval) when
 (config or VPNKEYS_WARN_DAYS, default 30,7,1) gets one mail per threshold in
 their language, with a one-time link that renews the access.`,
 		Example: "  vpnkeys warnings\n  vpnkeys warnings --json\n  vpnkeys warnings send --dry-run",
-		Args:    exactArgs(0, "no arguments (or send)"),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 { // a parent: a word is a subcommand that does not exist
+				return unknownCommand(cmd, args[0])
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			days, err := app.warnDays()
 			if err != nil {

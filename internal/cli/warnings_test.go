@@ -62,7 +62,7 @@ root_ca_file = %q
 		want string
 	}{
 		"fail/flag":     {env, []string{"warnings", "--bogus"}, "unknown flag"},
-		"fail/argument": {env, []string{"warnings", "now"}, "no arguments"},
+		"fail/argument": {env, []string{"warnings", "sen"}, `unknown command "sen" for "vpnkeys warnings"; did you mean "send"?`},
 		"fail/no smtp":  {nil, []string{"--data", data, "warnings", "send"}, "mail is not configured"},
 		"fail/env":      {map[string]string{"VPNKEYS_WARN_DAYS": "0"}, []string{"--data", data, "warnings"}, `VPNKEYS_WARN_DAYS "0"`},
 		"fail/interval": {nil, []string{"--data", data, "serve", "--warn-interval", "0s"}, "--warn-interval 0s"},
