@@ -21,15 +21,7 @@ func TestWarningTwoYears(t *testing.T) {
 	ctx := context.Background()
 	// The CA ends on day 1000; renewals last 365 days.
 	e := newWarnEnvWith(t, warnBackends["sqlite"](t), 1000, 365)
-	users := []struct {
-		name, lang string
-		days       int
-	}{
-		{"ann", "en", 400}, {"bert", "de", 90}, {"chloe", "fr", 45}, {"diego", "es", 180},
-		{"dasha", "ru", 30}, {"eve", "en", 10}, {"frank", "de", 5}, {"gina", "fr", 700},
-		{"hugo", "es", 365}, {"ivan", "ru", 825}, {"jane", "en", 60}, {"kim", "en", 1},
-	}
-	for _, u := range users {
+	for _, u := range walkUsers {
 		email := u.name + "@example.com"
 		if u.name == "jane" {
 			email = ""
@@ -39,17 +31,9 @@ func TestWarningTwoYears(t *testing.T) {
 	if _, err := e.a.ServerFiles(ctx, "dc1"); err != nil { // issues dc1's certificate, for 365 days
 		t.Fatal(err)
 	}
-	// want: "day user days-left", by day, then name.
-	want := []string{
-		"0 dasha 30", "0 eve 10", "0 frank 5", "0 kim 1", "3 eve 7", "4 frank 1", "9 eve 1",
-		"15 chloe 30", "23 dasha 7", "29 dasha 1", "38 chloe 7", "44 chloe 1",
-		"60 bert 30", "83 bert 7", "89 bert 1", "150 diego 30",
-		"335 hugo 30", "358 hugo 7", "364 hugo 1", "370 ann 30", "393 ann 7", "399 ann 1",
-		"490 diego 30", "513 diego 7", "519 diego 1", "670 gina 30", "693 gina 7", "699 gina 1",
-	}
 	subjectWord := map[string]string{"en": "ends in", "de": "endet in", "fr": "se termine", "es": "termina en", "ru": "заканчивается"}
 	lang := map[string]string{}
-	for _, u := range users {
+	for _, u := range walkUsers {
 		lang[u.name] = u.lang
 	}
 	var got []string
@@ -93,8 +77,8 @@ func TestWarningTwoYears(t *testing.T) {
 			}
 		}
 	}
-	if !slices.Equal(got, want) {
-		t.Errorf("warnings:\n got %q\nwant %q", got, want)
+	if !slices.Equal(got, walkWant) {
+		t.Errorf("warnings:\n got %q\nwant %q", got, walkWant)
 	}
 	for k, n := range digests {
 		if n != 1 {
@@ -111,6 +95,26 @@ func TestWarningTwoYears(t *testing.T) {
 	if !strings.Contains(digest340, "server  dc1") {
 		t.Errorf("day 340: digest lacks server dc1:\n%s", digest340)
 	}
+}
+
+// walkUsers is the company of TestWarningTwoYears: lifetimes in days.
+var walkUsers = []struct {
+	name, lang string
+	days       int
+}{
+	{"ann", "en", 400}, {"bert", "de", 90}, {"chloe", "fr", 45}, {"diego", "es", 180},
+	{"dasha", "ru", 30}, {"eve", "en", 10}, {"frank", "de", 5}, {"gina", "fr", 700},
+	{"hugo", "es", 365}, {"ivan", "ru", 825}, {"jane", "en", 60}, {"kim", "en", 1},
+}
+
+// walkWant is every warning of the walk, "day user days-left", by day
+// then name.
+var walkWant = []string{
+	"0 dasha 30", "0 eve 10", "0 frank 5", "0 kim 1", "3 eve 7", "4 frank 1", "9 eve 1",
+	"15 chloe 30", "23 dasha 7", "29 dasha 1", "38 chloe 7", "44 chloe 1",
+	"60 bert 30", "83 bert 7", "89 bert 1", "150 diego 30",
+	"335 hugo 30", "358 hugo 7", "364 hugo 1", "370 ann 30", "393 ann 7", "399 ann 1",
+	"490 diego 30", "513 diego 7", "519 diego 1", "670 gina 30", "693 gina 7", "699 gina 1",
 }
 
 // userEnd is the end of user's current certificate.

@@ -83,6 +83,12 @@ func testWarnings(t *testing.T, db *store.DB) {
 	if ok, _ := q.ClaimWarning(ctx, one, "b", now-600); !ok {
 		t.Fatal("a released warning could not be claimed again")
 	}
+	testLinkPurpose(t, q, now)
+}
+
+// testLinkPurpose: a renewal link reads back as one; a link made without
+// a purpose is a download link.
+func testLinkPurpose(t *testing.T, q *store.Queries, now int64) {
 	if err := q.InsertLink(ctx, store.Link{TokenHash: "h1", User: "alice", Serial: "AA01", CreatedAt: now, ExpiresAt: now + 60, Purpose: store.LinkRenew}); err != nil {
 		t.Fatal(err)
 	}
