@@ -27,7 +27,16 @@ func TestWarningRenewal(t *testing.T) {
 	smtp := smtptest.Start(t, false)
 	cfg := filepath.Join(t.TempDir(), "vpnkeys.toml")
 	writeFile(t, cfg, smtpConfig(smtp)+"\n")
-	f := newFleet(t, 1, "VPNKEYS_CONFIG="+cfg, "VPNKEYS_SMTP_PASSWORD="+smtp.Password)
+	// The run folder exists before OpenVPN starts, as systemd's
+	// RuntimeDirectory makes it on a host: the fleet starts OpenVPN as soon
+	// as server.conf appears, which under load can be before the agent made
+	// the folder (after applying the firewall).
+	runDir := func(t testing.TB, d *datacenter) {
+		if err := os.MkdirAll(filepath.Join(filepath.Dir(filepath.Dir(d.dir)), "run"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := newFleetWith(t, 1, runDir, "VPNKEYS_CONFIG="+cfg, "VPNKEYS_SMTP_PASSWORD="+smtp.Password)
 	d := f.dcs[0]
 	mustRun(t, f.env, "add", "alice", "--days", "5", "--email", "alice@example.com", "--lang", "de")
 	old := keep(t, filepath.Join(f.data, "bundles", "alice", "alice.ovpn"))
