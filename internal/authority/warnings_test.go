@@ -133,7 +133,8 @@ func TestWarningMailAndCatchUp(t *testing.T) {
 func TestWarningRenewal(t *testing.T) {
 	e := newWarnEnv(t, warnBackends["sqlite"](t))
 	ctx := context.Background()
-	e.addUsers(t, 30, UserRequest{Name: "alice", Email: "alice@example.com"}, UserRequest{Name: "dave", Email: "dave@example.com"})
+	e.addUsers(t, 30, UserRequest{Name: "alice", Email: "alice@example.com"}, UserRequest{Name: "dave", Email: "dave@example.com"},
+		UserRequest{Name: "erin", Email: "erin@example.com"})
 	e.pass(t, e.a)
 	links := map[string]string{}
 	for _, m := range mails(t, e.srv, 0) {
@@ -163,6 +164,16 @@ func TestWarningRenewal(t *testing.T) {
 	}
 	if _, err := e.a.RedeemLink(ctx, links["dave@example.com"], "", false); !errors.Is(err, ErrRenewStale) {
 		t.Errorf("using a stale renewal link: got %v, want ErrRenewStale", err)
+	}
+	// erin is revoked: her link renews nothing.
+	if _, err := e.a.Revoke(ctx, "erin", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.a.RedeemLink(ctx, links["erin@example.com"], "", false); !errors.Is(err, ErrRenewStale) {
+		t.Errorf("a revoked user's renewal link: got %v, want ErrRenewStale", err)
+	}
+	if certs, _ := e.db.Q().CertsOf(ctx, store.KindClient, "erin"); len(certs) != 1 {
+		t.Errorf("revoked erin has %d certificates, want 1 (no renewal)", len(certs))
 	}
 	// Renewed for 30 days: the new certificate gets its own 30-day warning.
 	before := len(e.srv.Messages())
