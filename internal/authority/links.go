@@ -83,6 +83,9 @@ type LinkView struct {
 	// URL is the link itself (PublicURL/l/TOKEN), set only while the link
 	// can still be used, so the page can offer it as a QR code to a phone.
 	URL string
+	// Renew tells a renewal link (from an expiry warning): using it
+	// renews the access and downloads the new profile.
+	Renew bool
 }
 
 // linkURL is where the link with token tok is opened.
@@ -102,10 +105,11 @@ func (a *Authority) OpenLink(ctx context.Context, tok string) (LinkView, error) 
 	if err != nil {
 		return LinkView{}, err
 	}
-	v := LinkView{User: uc.Name, FullName: uc.FullName, OS: uc.OS, Lang: uc.Lang, ExpiresAt: time.Unix(l.ExpiresAt, 0).UTC()}
+	v := LinkView{User: uc.Name, FullName: uc.FullName, OS: uc.OS, Lang: uc.Lang, ExpiresAt: time.Unix(l.ExpiresAt, 0).UTC(),
+		Renew: l.Purpose == store.LinkRenew}
 	now := a.now()
 	if err := linkUsable(l, uc, now); err != nil {
-		return v, err
+		return v, renewStale(l, err)
 	}
 	v.URL = a.linkURL(tok)
 	if _, files, err := a.currentBundle(ctx, l.User, l.Serial, nil); err == nil {
@@ -176,7 +180,10 @@ func (a *Authority) RedeemLink(ctx context.Context, tok, from string, asZip bool
 		return Download{}, err
 	}
 	if err := linkUsable(l, uc, start); err != nil {
-		return Download{}, err
+		return Download{}, renewStale(l, err)
+	}
+	if l.Purpose == store.LinkRenew {
+		return a.redeemRenewal(ctx, l, from, asZip) // warnings_renew.go
 	}
 	d, err := a.download(ctx, l.User, l.Serial, asZip)
 	if err != nil {

@@ -22,6 +22,7 @@ type serveFlags struct {
 	listen, publicURL, cert, key string
 	self, insecureHTTP           bool
 	crlSync                      time.Duration
+	warnInterval                 time.Duration // expiry warnings (warnings.go)
 	agent                        agentFlags
 }
 
@@ -58,6 +59,7 @@ its own server's state: see vpnkeys server enroll.`,
 	fl.StringVar(&f.key, "tls-key", "", "TLS key (PEM)")
 	fl.BoolVar(&f.self, "tls-self", false, "serve TLS with a certificate issued from the CA at start")
 	fl.BoolVar(&f.insecureHTTP, "insecure-http", false, "allow plain HTTP on a non-loopback address")
+	fl.DurationVar(&f.warnInterval, "warn-interval", time.Hour, "how often to send the expiry warnings due (with [smtp] configured)")
 	f.agent.register(fl)
 	return cmd
 }
@@ -65,6 +67,10 @@ its own server's state: see vpnkeys server enroll.`,
 func (app *app) serve(cmd *cobra.Command, f serveFlags) error {
 	c := app.cfg
 	host, err := f.resolve(cmd, c)
+	if err != nil {
+		return err
+	}
+	days, err := app.warnDays() // the expiry warning schedule
 	if err != nil {
 		return err
 	}
@@ -106,6 +112,7 @@ func (app *app) serve(cmd *cobra.Command, f serveFlags) error {
 			return usageError{err}
 		}
 		mailer = s
+		go a.KeepWarnings(ctx, mailer, days, f.warnInterval) // a pass now, then every --warn-interval
 	}
 	a.SetAlertMailer(mailer) // self-test alerts (issue 14)
 	ws := web.New(web.Options{Authority: a, Mailer: mailer, Logger: app.log, Metrics: metrics})
@@ -159,6 +166,9 @@ func (f *serveFlags) resolve(cmd *cobra.Command, c config.Config) (string, error
 	}
 	if f.crlSync <= 0 {
 		return "", usagef("--crl-sync %s: want a positive duration", f.crlSync)
+	}
+	if f.warnInterval <= 0 {
+		return "", usagef("--warn-interval %s: want a positive duration", f.warnInterval)
 	}
 	useTLS := f.cert != "" || f.self
 	if (f.cert == "") != (f.key == "") {

@@ -36,6 +36,8 @@ type Config struct {
 	AgentRunDir  string      `toml:"agent_run_dir"`
 	TLS          TLS         `toml:"tls"`
 	SMTP         mail.Config `toml:"smtp"`
+	// WarnDays is the expiry warning schedule (warn.go); nil: the default.
+	WarnDays *[]int `toml:"warn_days"`
 }
 
 // TLS is the [tls] section.
@@ -155,6 +157,11 @@ func (c *Config) Validate() error {
 	if c.CertDays != 0 {
 		if err := ValidCertDays(c.CertDays); err != nil {
 			return fmt.Errorf("cert_days %d: %w", c.CertDays, err)
+		}
+	}
+	if c.WarnDays != nil {
+		if err := ValidWarnDays(*c.WarnDays); err != nil {
+			return fmt.Errorf("warn_days: %w", err)
 		}
 	}
 	if c.AgentRunDir != "" {

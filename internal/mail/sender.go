@@ -125,6 +125,15 @@ func (s *Sender) build(m Message) (*gomail.Msg, error) {
 }
 
 func (s *Sender) send(ctx context.Context, msg *gomail.Msg) error {
+	c, err := s.client()
+	if err != nil {
+		return err
+	}
+	return c.DialAndSendWithContext(ctx, msg)
+}
+
+// client is a go-mail client for the configuration.
+func (s *Sender) client() (*gomail.Client, error) {
 	opts := []gomail.Option{
 		gomail.WithPort(s.cfg.Port), gomail.WithTimeout(s.cfg.Timeout), gomail.WithTLSConfig(s.tls),
 	}
@@ -142,9 +151,9 @@ func (s *Sender) send(ctx context.Context, msg *gomail.Msg) error {
 	}
 	c, err := gomail.NewClient(s.cfg.Host, opts...)
 	if err != nil {
-		return fmt.Errorf("configuring SMTP client: %w", err)
+		return nil, fmt.Errorf("configuring SMTP client: %w", err)
 	}
-	return c.DialAndSendWithContext(ctx, msg)
+	return c, nil
 }
 
 // redact keeps the password out of an error's text.

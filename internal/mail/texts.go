@@ -61,6 +61,12 @@ var texts = sync.OnceValue(func() map[string]*template.Template {
 // Render gives the subject and body of a mail in lang (English when the
 // language has no text).
 func Render(kind Kind, lang string, d TextData) (subject, body string, err error) {
+	return render(kind, lang, d)
+}
+
+// render fills the templates of kind in lang (English when the language
+// has no text) with d, whatever its type.
+func render(kind Kind, lang string, d any) (subject, body string, err error) {
 	t, ok := texts()[fmt.Sprintf("%s.%s.tmpl", kind, lang)]
 	if !ok {
 		if t, ok = texts()[fmt.Sprintf("%s.en.tmpl", kind)]; !ok {

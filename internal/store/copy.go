@@ -13,12 +13,12 @@ import (
 var copyTables = []struct {
 	name, columns, order string
 }{
-	{"ca", "id, algo, cert_pem, key_pem, encrypted, tls_crypt, created_at, tls_crypt_v2", "id"},
+	{"ca", "id, algo, cert_pem, key_pem, encrypted, tls_crypt, created_at, tls_crypt_v2, next_cert_pem, rollover_started_at", "id"},
 	{"users", "name, email, full_name, os, lang, current_serial, created_at, updated_at", "name"},
 	{"certificates", "serial, kind, subject, cert_pem, key_sealed, not_before, not_after, state, revoked_at, reason, created_at", "serial"},
 	{"servers", "name, host, port, proto, subnet, created_at, push_routes, dns, domain, cert_days, tls_mode", "name"},
 	{"server_outputs", "server_name, host, dir, written_at", "server_name, host, dir"},
-	{"links", "token_hash, user_name, serial, created_at, expires_at, opened_at, used_at, used_from", "token_hash"},
+	{"links", "token_hash, user_name, serial, created_at, expires_at, opened_at, used_at, used_from, purpose", "token_hash"},
 	{"api_tokens", "name, token_hash, created_at, revoked_at, last_used", "name"},
 	{"admins", "name, password_hash, created_at", "name"},
 	{"settings", "key, value, updated_at", "key"},
@@ -28,6 +28,7 @@ var copyTables = []struct {
 	{"group_rules", "grp, rule", "grp, rule"},
 	{"group_members", "grp, username", "grp, username"},
 	{"addresses", "server, username, address", "server, username"},
+	{"expiry_warnings", "serial, days, user_name, claimed_at, claimed_by, sent_at, passed", "serial, days"}, // 0011
 }
 
 // Counts returns the number of rows of every copied table (and the CRL number).

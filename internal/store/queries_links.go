@@ -17,12 +17,23 @@ type Link struct {
 	OpenedAt  int64
 	UsedAt    int64
 	UsedFrom  string
+	// Purpose is LinkDownload ("" is taken as it) or LinkRenew.
+	Purpose string
 }
+
+// What a link does when used (links.purpose, migration 0011).
+const (
+	LinkDownload = "download" // hands out the user's current profile
+	LinkRenew    = "renew"    // renews the certificate, hands out the new profile
+)
 
 // InsertLink stores a new link.
 func (q *Queries) InsertLink(ctx context.Context, l Link) error {
-	_, err := q.q.ExecContext(ctx, `INSERT INTO links (token_hash, user_name, serial, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-		l.TokenHash, l.User, l.Serial, l.CreatedAt, l.ExpiresAt)
+	if l.Purpose == "" {
+		l.Purpose = LinkDownload
+	}
+	_, err := q.q.ExecContext(ctx, `INSERT INTO links (token_hash, user_name, serial, created_at, expires_at, purpose) VALUES ($1, $2, $3, $4, $5, $6)`,
+		l.TokenHash, l.User, l.Serial, l.CreatedAt, l.ExpiresAt, l.Purpose)
 	if err != nil {
 		return fmt.Errorf("storing link: %w", err)
 	}
@@ -34,8 +45,8 @@ func (q *Queries) GetLink(ctx context.Context, hash string) (Link, error) {
 	var l Link
 	var opened, used sql.NullInt64
 	var from sql.NullString
-	err := q.q.QueryRowContext(ctx, `SELECT token_hash, user_name, serial, created_at, expires_at, opened_at, used_at, used_from
-		FROM links WHERE token_hash = $1`, hash).Scan(&l.TokenHash, &l.User, &l.Serial, &l.CreatedAt, &l.ExpiresAt, &opened, &used, &from)
+	err := q.q.QueryRowContext(ctx, `SELECT token_hash, user_name, serial, created_at, expires_at, opened_at, used_at, used_from, purpose
+		FROM links WHERE token_hash = $1`, hash).Scan(&l.TokenHash, &l.User, &l.Serial, &l.CreatedAt, &l.ExpiresAt, &opened, &used, &from, &l.Purpose)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Link{}, fmt.Errorf("link: %w", ErrNotFound)
 	}

@@ -63,7 +63,16 @@ func (s *Server) linkPage(w http.ResponseWriter, r *http.Request) {
 		"Download": fmt.Sprintf(t["download"], v.User),
 		"Zip":      t["zip"],
 		"QR":       qr, "ScanText": t["qr"],
+		"Renew": renewText(v, t),
 	})
+}
+
+// renewText is the renewal link's notice on the link page ("" otherwise).
+func renewText(v authority.LinkView, t map[string]string) string {
+	if !v.Renew {
+		return ""
+	}
+	return t["renew"]
 }
 
 // linkDownload uses the link up and sends the profile (or the zip).
@@ -88,6 +97,7 @@ var linkPageOf = map[string]string{
 	"link_used":    "used",
 	"link_expired": "expired",
 	"not_active":   "inactive",
+	"renew_stale":  "stale", // a renewal link whose certificate changed
 }
 
 func (s *Server) linkError(w http.ResponseWriter, lang string, err error) {
@@ -122,7 +132,7 @@ func linkActor(r *http.Request) context.Context {
 // page after a second click speaks the language the first one did.
 // OpenLink changes nothing for such links.
 func (s *Server) linkLang(r *http.Request, err error) string {
-	if !errors.Is(err, authority.ErrLinkUsed) && !errors.Is(err, authority.ErrLinkExpired) {
+	if !errors.Is(err, authority.ErrLinkUsed) && !errors.Is(err, authority.ErrLinkExpired) && !errors.Is(err, authority.ErrRenewStale) {
 		return ""
 	}
 	v, _ := s.auth.OpenLink(r.Context(), r.PathValue("token"))

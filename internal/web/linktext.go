@@ -4,6 +4,8 @@ package web
 // use; the instructions themselves come from the readme templates.
 var linkText = map[string]map[string]string{
 	"en": {
+		"renew": "This link renews your VPN access: downloading issues a new profile, and the old one stops working.",
+		"stale": "This renewal link is out of date", "stale_msg": "Your VPN access was renewed or revoked since this link was sent.",
 		"title": "VPN access for %s", "once": "This link works once and expires on %s. Downloading uses it up: keep the file safe.",
 		"download": "Download %s.ovpn", "zip": "Download everything (.zip)",
 		"used": "This link was already used", "used_msg": "Each link works only once, and this one has been used.",
@@ -15,6 +17,8 @@ var linkText = map[string]map[string]string{
 		"qr": "On your phone? Scan this code to open this page there.", "qr_label": "QR code of this page's address",
 	},
 	"es": {
+		"renew": "Este enlace renueva su acceso VPN: al descargar recibe un perfil nuevo y el antiguo deja de funcionar.",
+		"stale": "Este enlace de renovación está desfasado", "stale_msg": "Su acceso VPN se renovó o se revocó después de enviarse este enlace.",
 		"title": "Acceso VPN para %s", "once": "Este enlace funciona una vez y caduca el %s. Al descargar se gasta: guarde bien el archivo.",
 		"download": "Descargar %s.ovpn", "zip": "Descargar todo (.zip)",
 		"used": "Este enlace ya se usó", "used_msg": "Cada enlace funciona una sola vez, y este ya se ha usado.",
@@ -26,6 +30,8 @@ var linkText = map[string]map[string]string{
 		"qr": "¿En su teléfono? Escanee este código para abrir allí esta página.", "qr_label": "Código QR de la dirección de esta página",
 	},
 	"fr": {
+		"renew": "Ce lien renouvelle votre accès VPN : le téléchargement donne un nouveau profil, et l'ancien cesse de fonctionner.",
+		"stale": "Ce lien de renouvellement est périmé", "stale_msg": "Votre accès VPN a été renouvelé ou révoqué depuis l'envoi de ce lien.",
 		"title": "Accès VPN pour %s", "once": "Ce lien fonctionne une fois et expire le %s. Le téléchargement l'épuise : gardez le fichier en lieu sûr.",
 		"download": "Télécharger %s.ovpn", "zip": "Tout télécharger (.zip)",
 		"used": "Ce lien a déjà servi", "used_msg": "Chaque lien ne fonctionne qu'une fois, et celui-ci a déjà été utilisé.",
@@ -37,6 +43,8 @@ var linkText = map[string]map[string]string{
 		"qr": "Sur votre téléphone ? Scannez ce code pour y ouvrir cette page.", "qr_label": "Code QR de l'adresse de cette page",
 	},
 	"de": {
+		"renew": "Dieser Link verlängert Ihren VPN-Zugang: Beim Herunterladen erhalten Sie ein neues Profil, das alte funktioniert dann nicht mehr.",
+		"stale": "Dieser Verlängerungslink ist veraltet", "stale_msg": "Ihr VPN-Zugang wurde seit dem Versand dieses Links verlängert oder gesperrt.",
 		"title": "VPN-Zugang für %s", "once": "Dieser Link funktioniert einmal und läuft am %s ab. Das Herunterladen verbraucht ihn: Bewahren Sie die Datei sicher auf.",
 		"download": "%s.ovpn herunterladen", "zip": "Alles herunterladen (.zip)",
 		"used": "Dieser Link wurde schon benutzt", "used_msg": "Jeder Link funktioniert nur einmal, und dieser wurde bereits benutzt.",
@@ -48,6 +56,8 @@ var linkText = map[string]map[string]string{
 		"qr": "Auf dem Telefon? Scannen Sie diesen Code, um diese Seite dort zu öffnen.", "qr_label": "QR-Code der Adresse dieser Seite",
 	},
 	"ru": {
+		"renew": "Эта ссылка продлевает ваш доступ к VPN: при скачивании вы получите новый профиль, а старый перестанет работать.",
+		"stale": "Ссылка на продление устарела", "stale_msg": "После отправки этой ссылки ваш доступ к VPN продлили или отозвали.",
 		"title": "Доступ к VPN для %s", "once": "Ссылка работает один раз и действует до %s. Скачивание её расходует: сохраните файл в надёжном месте.",
 		"download": "Скачать %s.ovpn", "zip": "Скачать всё (.zip)",
 		"used": "Эта ссылка уже использована", "used_msg": "Каждая ссылка работает только один раз, и эта уже использована.",

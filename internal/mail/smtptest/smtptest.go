@@ -156,7 +156,10 @@ func (ss *session) Data(r io.Reader) error {
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
 	}
 	ss.s.msgs = append(ss.s.msgs, Message{From: ss.from, To: ss.to, Data: b})
-	ss.s.got <- struct{}{}
+	select { // a test that receives thousands does not Wait for each
+	case ss.s.got <- struct{}{}:
+	default:
+	}
 	return nil
 }
 

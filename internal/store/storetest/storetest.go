@@ -39,6 +39,7 @@ func Run(t *testing.T, open Opener) {
 		{"server tls mode and tls-crypt-v2 key", testTLSMode},
 		{"ca rollover and pending restarts", testRollover},
 		{"self-test results and alert claims", testSelfTest}, // selftest.go
+		{"expiry warnings claimed once", testWarnings},       // warnings.go
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
