@@ -107,7 +107,7 @@ func (a *Authority) probeSet(ctx context.Context, u *unlockedCA, srv store.Serve
 		if err != nil {
 			return ProbeSet{}, err
 		}
-		profile, err := a.probeProfile(u, srv, c, key)
+		profile, err := a.probeProfile(ctx, u, srv, c, key)
 		if err != nil {
 			return ProbeSet{}, err
 		}
@@ -180,18 +180,27 @@ func (a *Authority) probeCert(ctx context.Context, u *unlockedCA, server string,
 }
 
 // probeProfile is the normal client profile of a probe certificate
-// narrowed to srv, with probeOptions after it.
-func (a *Authority) probeProfile(u *unlockedCA, srv store.Server, c store.Cert, keyPEM []byte) ([]byte, error) {
+// narrowed to srv (its control-channel mode, and a tls-crypt-v2 client key
+// carrying the probe's serial), with probeOptions after it.
+func (a *Authority) probeProfile(ctx context.Context, u *unlockedCA, srv store.Server, c store.Cert, keyPEM []byte) ([]byte, error) {
 	tmpl, err := a.templates()
 	if err != nil {
 		return nil, err
 	}
 	r := ovpn.Remote{Host: srv.Host, Port: srv.Port, Proto: srv.Proto}
+	servers := []bundle.Server{{Name: srv.Name, Host: srv.Host, Port: srv.Port, Proto: srv.Proto, Remote: r.String(),
+		TLSMode: ovpn.TLSMode(srv.TLSMode).OrDefault()}}
+	if err := a.loadTLSCryptV2For(ctx, servers); err != nil {
+		return nil, err
+	}
+	v2, err := profileTLSCryptV2(u, servers, c.Serial)
+	if err != nil {
+		return nil, err
+	}
 	files, err := tmpl.Render(bundle.Data{
 		User: c.Subject, Lang: "en", OS: "linux", Company: a.opts.Company, Contact: a.opts.Contact,
-		Expires: c.NotAfter.Format(time.DateOnly), Profile: "probe.ovpn",
-		Servers: []bundle.Server{{Name: srv.Name, Host: srv.Host, Port: srv.Port, Proto: srv.Proto, Remote: r.String()}},
-		CA:      string(u.certPEM), Cert: c.CertPEM, Key: string(keyPEM), TLSCrypt: string(u.tlsCrypt),
+		Expires: c.NotAfter.Format(time.DateOnly), Profile: "probe.ovpn", Servers: servers,
+		CA: string(u.renderedCA()), Cert: c.CertPEM, Key: string(keyPEM), TLSCrypt: string(u.tlsCrypt), TLSCryptV2: string(v2),
 	})
 	if err != nil {
 		return nil, err
