@@ -91,23 +91,9 @@ func parse(r io.Reader, maxBytes int) ([]Row, []RowError, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: header: %v", ErrFile, err)
 	}
-	idx := map[string]int{}
-	for i, h := range header {
-		h = strings.ToLower(strings.TrimSpace(h))
-		known := false
-		for _, c := range columns {
-			known = known || h == c
-		}
-		if !known {
-			return nil, nil, fmt.Errorf("%w: line 1: unknown column %q: use user, email, name, os, lang, groups", ErrFile, h)
-		}
-		if _, dup := idx[h]; dup {
-			return nil, nil, fmt.Errorf("%w: line 1: column %q twice", ErrFile, h)
-		}
-		idx[h] = i
-	}
-	if _, ok := idx["user"]; !ok {
-		return nil, nil, fmt.Errorf("%w: line 1: no user column (the header must name it)", ErrFile)
+	idx, err := headerIndex(header)
+	if err != nil {
+		return nil, nil, err
 	}
 	var rows []Row
 	var bad []RowError
@@ -159,6 +145,26 @@ func parse(r io.Reader, maxBytes int) ([]Row, []RowError, error) {
 		rows = append(rows, row)
 	}
 	return rows, bad, nil
+}
+
+// headerIndex maps each known column of the header line to its position,
+// refusing an unknown or repeated column and a header without user.
+func headerIndex(header []string) (map[string]int, error) {
+	idx := map[string]int{}
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if !slices.Contains(columns, h) {
+			return nil, fmt.Errorf("%w: line 1: unknown column %q: use user, email, name, os, lang, groups", ErrFile, h)
+		}
+		if _, dup := idx[h]; dup {
+			return nil, fmt.Errorf("%w: line 1: column %q twice", ErrFile, h)
+		}
+		idx[h] = i
+	}
+	if _, ok := idx["user"]; !ok {
+		return nil, fmt.Errorf("%w: line 1: no user column (the header must name it)", ErrFile)
+	}
+	return idx, nil
 }
 
 func check(r *Row) error {
