@@ -46,16 +46,7 @@ func newSelfTestFleet(t *testing.T) (f *fleet, smtp *smtptest.Server, wrapper st
 	smtp = smtptest.Start(t, false)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "vpnkeys.toml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`[smtp]
-host = "127.0.0.1"
-port = %d
-tls = "starttls"
-username = %q
-from = "vpn@example.com"
-admin = "admin@example.com"
-root_ca_file = %q
-backoff = "100ms"
-`, smtp.Port, smtp.User, smtp.CAFile)), 0o600)
+	os.WriteFile(cfg, []byte(smtpConfig(smtp)+"\n"), 0o600)
 	// The OpenVPN servers live in the fleet's namespace and the agents
 	// outside it: their probes enter it through this wrapper, which waits
 	// until the fleet is up (so no self-test runs before every server is).

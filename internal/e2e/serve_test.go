@@ -83,16 +83,8 @@ func TestServe(t *testing.T) {
 company = "Example Ltd"
 contact = "it@example.com"
 link_ttl = "1h"
-[smtp]
-host = "127.0.0.1"
-port = %d
-tls = "starttls"
-username = %q
-from = "vpn@example.com"
-admin = "admin@example.com"
-root_ca_file = %q
-backoff = "100ms"
-`, data, smtp.Port, smtp.User, smtp.CAFile)), 0o600)
+%s
+`, data, smtpConfig(smtp))), 0o600)
 	env := []string{"VPNKEYS_SMTP_PASSWORD=" + smtp.Password, "VPNKEYS_PASSPHRASE_FILE=" + passFile}
 	cli(t, env, "--config", cfg, "init")
 	cli(t, env, "--config", cfg, "server", "add", "dc1", "--remote", "127.0.0.1:11942")
@@ -144,31 +136,14 @@ backoff = "100ms"
 	if link == "" || msg.To[0] != "alice@example.com" || !strings.Contains(raw, "nmcli") {
 		t.Fatalf("mail to %v without a link or Linux steps:\n%s", msg.To, raw)
 	}
-	resp, err := http.Get(link)
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(page), "alice.ovpn") {
-		t.Fatalf("link page: %d\n%s", resp.StatusCode, page)
-	}
-	resp, err = http.PostForm(link, url.Values{"format": {"ovpn"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	profile, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("download: %d", resp.StatusCode)
-	}
+	profile := followLink(t, link, "alice.ovpn")
 	pf := filepath.Join(t.TempDir(), "alice.ovpn")
 	os.WriteFile(pf, profile, 0o600)
 	srv := ns.startServer(t, srvDir)
 	if ok, log := ns.connect(t, pf); !ok {
 		t.Fatalf("the downloaded profile did not connect:\n%s\nserver:\n%s", log, srv.Log())
 	}
-	resp, _ = http.PostForm(link, url.Values{"format": {"ovpn"}})
+	resp, _ := http.PostForm(link, url.Values{"format": {"ovpn"}})
 	again, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusGone || !strings.Contains(string(again), "Dieser Link wurde schon benutzt") {

@@ -65,24 +65,7 @@ func TestWarningRenewal(t *testing.T) {
 		t.Fatalf("warnings --json: got %s, want alice's 7-day warning mailed and the 30-day one passed", got)
 	}
 
-	resp, err := http.Get(link)
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(page), "verlängert Ihren VPN-Zugang") {
-		t.Fatalf("renewal link page: %d\n%s", resp.StatusCode, page)
-	}
-	resp, err = http.PostForm(link, url.Values{"format": {"ovpn"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	profile, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(profile), "BEGIN CERTIFICATE") {
-		t.Fatalf("renewal download: %d\n%s", resp.StatusCode, profile)
-	}
+	profile := followLink(t, link, "verlängert Ihren VPN-Zugang")
 	renewed := filepath.Join(t.TempDir(), "alice.ovpn")
 	writeFile(t, renewed, string(profile))
 
@@ -91,7 +74,7 @@ func TestWarningRenewal(t *testing.T) {
 		t.Fatalf("the old certificate's profile still connects:\n%s", log)
 	}
 	f.dial(t, renewed, d)
-	resp, _ = http.PostForm(link, url.Values{"format": {"ovpn"}})
+	resp, _ := http.PostForm(link, url.Values{"format": {"ovpn"}})
 	again, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusGone {
@@ -134,6 +117,31 @@ func TestWarningsBadInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// followLink opens a one-time link's page, which must say pageWants, and
+// downloads its profile as an employee's browser does.
+func followLink(t testing.TB, link, pageWants string) []byte {
+	t.Helper()
+	resp, err := http.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), pageWants) {
+		t.Fatalf("link page: got %d, want 200 with %q\n%s", resp.StatusCode, pageWants, page)
+	}
+	resp, err = http.PostForm(link, url.Values{"format": {"ovpn"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	profile, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(profile), "BEGIN CERTIFICATE") {
+		t.Fatalf("download: got %d, want 200 and a profile\n%s", resp.StatusCode, profile)
+	}
+	return profile
 }
 
 // smtpConfig is the [smtp] section for the test server s.
