@@ -250,3 +250,15 @@ type profileKey struct {
 func profileKeyOf(s store.Server) profileKey {
 	return profileKey{host: s.Host, proto: s.Proto, port: s.Port, mode: string(ovpn.TLSMode(s.TLSMode).OrDefault())}
 }
+
+// BundlesToRefresh counts the bundle folders that a change of every
+// profile would leave behind because the CA is locked: 0 when it is
+// unlocked or there are none. A front end asks for the passphrase only
+// then.
+func (a *Authority) BundlesToRefresh(ctx context.Context) (int, error) {
+	if _, err := a.ca(); err == nil {
+		return 0, nil
+	}
+	todo, _, err := a.refreshTodo(ctx, a.BundleDir())
+	return len(todo), err
+}
