@@ -137,7 +137,9 @@ func TestRefreshBundlesTLSMode(t *testing.T) {
 func TestRefreshBundlesAfter(t *testing.T) {
 	ctx := context.Background()
 	f, dir := refreshFixture(t)
-	certs := func() int { return strings.Count(string(readFile(t, filepath.Join(dir, "alice", "ca.crt"))), "BEGIN CERTIFICATE") }
+	certs := func() int {
+		return strings.Count(string(readFile(t, filepath.Join(dir, "alice", "ca.crt"))), "BEGIN CERTIFICATE")
+	}
 	steps := []struct {
 		name  string
 		do    func() error
