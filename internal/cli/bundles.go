@@ -49,6 +49,17 @@ USER, or a link (vpnkeys link USER).`,
 	return cmd
 }
 
+// refreshPrinter is the authority's OnRefresh: printRefresh for a
+// command, nothing for serve (which sets observe before it opens the
+// service), where the authority's log line says it and stdout is no place
+// for it.
+func (app *app) refreshPrinter() func(authority.RefreshResult, error) {
+	if app.observe != nil {
+		return nil
+	}
+	return app.printRefresh
+}
+
 // printRefresh prints what a refresh of the bundle folders did in one
 // line (Options.OnRefresh); err, the failure of some, goes to stderr.
 func (app *app) printRefresh(res authority.RefreshResult, err error) {
