@@ -53,6 +53,10 @@ type Options struct {
 	// Hostname identifies this machine in the record of server folders
 	// written (for CRL refreshes); os.Hostname when empty.
 	Hostname string
+	// OnRefresh, when set, is told what the refresh of the bundle folders
+	// after a change of every profile did (refresh.go), for the CLI to
+	// print; it is not called when there was no folder to refresh.
+	OnRefresh func(RefreshResult, error)
 }
 
 // Authority is the service. It is safe for concurrent use.

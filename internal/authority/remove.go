@@ -31,13 +31,16 @@ type ServerChange struct {
 }
 
 // SetServer changes a server's remote (host, port, protocol) or subnet.
-// Profiles and server files written afterwards carry the change; those
-// already written do not (the CLI says to rewrite them).
+// Profiles and server files written afterwards carry the change; when the
+// remote or the control-channel mode changed, the bundle folders are
+// re-rendered (refresh.go); server files already written are not (the CLI
+// says to rewrite them).
 func (a *Authority) SetServer(ctx context.Context, c ServerChange) (ServerView, error) {
 	if err := account.ValidName(c.Name); err != nil {
 		return ServerView{}, fmt.Errorf("server %w", err)
 	}
 	var s store.Server
+	profiles := false // whether what every profile holds changed
 	err := a.withRetry(ctx, func(q *store.Queries) error {
 		var err error
 		if s, err = q.GetServer(ctx, c.Name); errors.Is(err, store.ErrNotFound) {
@@ -45,6 +48,7 @@ func (a *Authority) SetServer(ctx context.Context, c ServerChange) (ServerView, 
 		} else if err != nil {
 			return err
 		}
+		before := profileKeyOf(s)
 		detail := map[string]any{}
 		if c.Remote != "" {
 			rem, err := ovpn.ParseRemote(c.Remote)
@@ -70,6 +74,7 @@ func (a *Authority) SetServer(ctx context.Context, c ServerChange) (ServerView, 
 		if err := q.UpdateServer(ctx, s); err != nil {
 			return err
 		}
+		profiles = profileKeyOf(s) != before
 		if c.Subnet != "" {
 			if err := reseat(ctx, q, s); err != nil {
 				return err
@@ -80,6 +85,9 @@ func (a *Authority) SetServer(ctx context.Context, c ServerChange) (ServerView, 
 		}
 		return a.recordChange(ctx, q, ChangeServer, c.Name, map[string]any{"op": "set"})
 	})
+	if err == nil && profiles {
+		a.refreshAfter(ctx, "server.set")
+	}
 	return serverView(s), err
 }
 
@@ -157,7 +165,9 @@ func (a *Authority) RemoveServer(ctx context.Context, name string) ([]ServerFold
 	for i, o := range outs {
 		folders[i] = ServerFolder{Host: o.Host, Dir: o.Dir}
 	}
-	if _, err := a.publishCRL(ctx); err != nil {
+	_, err = a.publishCRL(ctx)
+	a.refreshAfter(ctx, "server.remove") // bundle folders no longer list it (refresh.go)
+	if err != nil {
 		return folders, fmt.Errorf("server removed, but writing crl.pem failed: %w", err)
 	}
 	return folders, nil

@@ -127,6 +127,7 @@ func (a *Authority) StartRollover(ctx context.Context, days int) (RolloverView, 
 		return RolloverView{}, err
 	}
 	a.signWith(u, next, nil)
+	a.refreshAfter(ctx, "ca.rollover.start") // bundle folders' ca.crt holds both (refresh.go)
 	return a.RolloverStatus(ctx)
 }
 
@@ -174,6 +175,7 @@ func (a *Authority) FinishRollover(ctx context.Context) (RolloverView, error) {
 	if u, err := a.ca(); err == nil {
 		a.signWith(u, next, pki.CertPEM(next))
 	}
+	a.refreshAfter(ctx, "ca.rollover.finish") // bundle folders' ca.crt drops the old one
 	return a.RolloverStatus(ctx)
 }
 

@@ -36,7 +36,8 @@ type ServerRequest struct {
 	TLSMode string
 }
 
-// AddServer registers a server. Profiles issued afterwards list it.
+// AddServer registers a server. Profiles rendered afterwards list it, and
+// the bundle folders on disk are re-rendered to (refresh.go).
 func (a *Authority) AddServer(ctx context.Context, r ServerRequest) (ServerView, error) {
 	if err := account.ValidName(r.Name); err != nil {
 		return ServerView{}, fmt.Errorf("server %w", err)
@@ -87,6 +88,9 @@ func (a *Authority) AddServer(ctx context.Context, r ServerRequest) (ServerView,
 		}
 		return a.recordChange(ctx, q, ChangeServer, r.Name, map[string]any{"op": "add"})
 	})
+	if err == nil {
+		a.refreshAfter(ctx, "server.add") // bundle folders list it too (refresh.go)
+	}
 	return serverView(s), err
 }
 

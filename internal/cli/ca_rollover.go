@@ -123,6 +123,9 @@ func (app *app) rolloverFinishCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if err := app.unlockForBundles(ctx, a); err != nil {
+				return err
+			}
 			st, err := a.FinishRollover(ctx)
 			if errors.Is(err, authority.ErrNoRollover) {
 				return usagef("no CA rollover is under way: start one with 'vpnkeys ca rollover start'")

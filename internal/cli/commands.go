@@ -34,6 +34,7 @@ func (app *app) addCommands(root *cobra.Command) {
 	root.AddCommand(app.caCommand())       // ca_rollover.go: ca show, ca rollover
 	root.AddCommand(app.selfTestCommand()) // selftest.go
 	root.AddCommand(app.warningsCommand()) // warnings.go: expiry warnings
+	root.AddCommand(app.bundlesCommand())  // bundles.go: bundles refresh
 	// Made now rather than by Execute, so that guardParents covers it too.
 	root.InitDefaultCompletionCmd()
 }

@@ -271,7 +271,7 @@ func (app *app) open(ctx context.Context) (*authority.Authority, error) {
 		Logger: app.log, DataDir: app.dataDir, Templates: app.templates,
 		Company: app.company, Contact: app.contact,
 		PublicURL: app.cfg.PublicURL, LinkTTL: app.cfg.LinkTTL.Duration, Observe: app.observe,
-		CRLDays: app.crlDays, AgentRunDir: app.agentRunDir,
+		CRLDays: app.crlDays, AgentRunDir: app.agentRunDir, OnRefresh: app.refreshPrinter(),
 	})
 	return app.auth, nil
 }

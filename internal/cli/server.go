@@ -46,6 +46,9 @@ from one to the next.`,
 			if err != nil {
 				return err
 			}
+			if err := app.unlockForBundles(ctx, a); err != nil {
+				return err
+			}
 			s, err := a.AddServer(ctx, req)
 			if err != nil {
 				return err

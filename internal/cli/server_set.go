@@ -20,8 +20,11 @@ func (app *app) serverSetCommand() *cobra.Command {
 		Use:   "set NAME [--remote HOST:PORT[/udp|/tcp]] [--subnet CIDR] [--push-route CIDR]... [--dns IP]... [--domain D] [--tls-mode MODE]",
 		Short: "Change a server's remote (host, port, protocol), subnet, pushed routes, DNS or control channel",
 		Long: `server set changes a registered server. Profiles written afterwards carry the
-change; rewrite the server's files (vpnkeys server files NAME --out DIR) and
-the users' bundles (vpnkeys add USER...) for it to reach them.
+change; rewrite the server's files (vpnkeys server files NAME --out DIR) for it
+to reach them. A new --remote or --tls-mode also re-renders the bundle folders
+in DATA/bundles (it asks for the CA passphrase then; without one at hand,
+run vpnkeys bundles refresh later), and employees holding a profile made
+before need a new download (vpnkeys send USER, or vpnkeys link USER).
 
 --push-route and --dns replace the whole list when given (give them once with
 "" to push none); --domain "" pushes no domain.
@@ -56,6 +59,11 @@ this server.`,
 			if err != nil {
 				return err
 			}
+			if c.Remote != "" || c.TLSMode != "" {
+				if err := app.unlockForBundles(ctx, a); err != nil {
+					return err
+				}
+			}
 			s, err := a.SetServer(ctx, c)
 			if err != nil {
 				return err
@@ -63,8 +71,11 @@ this server.`,
 			if c.TLSMode != "" {
 				printTLSModeSet(app, s)
 			}
-			fmt.Fprintf(app.stdio.Out, "server %s now at %s, clients from %s; rewrite its files with 'vpnkeys server files %s --out DIR' and bundles with 'vpnkeys add USER...'\n",
+			fmt.Fprintf(app.stdio.Out, "server %s now at %s, clients from %s; rewrite its files with 'vpnkeys server files %s --out DIR'\n",
 				s.Name, s.Remote, s.Subnet, s.Name)
+			if c.Remote != "" || c.TLSMode != "" {
+				fmt.Fprintln(app.stdio.Out, "employees holding a profile made before need a new download: 'vpnkeys send USER' or a link ('vpnkeys link USER')")
+			}
 			return nil
 		},
 	}
