@@ -47,6 +47,9 @@ type SessionView struct {
 type AgentView struct {
 	Server        string    `json:"server"`
 	Enrolled      bool      `json:"enrolled"`
+	// AgentCertNotAfter is when the agent's certificate ends (zero: not
+	// enrolled); the agent renews it well before (agent.RenewDue).
+	AgentCertNotAfter time.Time `json:"agent_cert_not_after,omitzero"`
 	LastSeen      time.Time `json:"last_seen,omitzero"` // zero: it never reported
 	Version       int64     `json:"version"`
 	Lag           int64     `json:"lag"` // versions behind the newest
@@ -301,8 +304,8 @@ func (a *Authority) AgentStatus(ctx context.Context) ([]AgentView, error) {
 	out := make([]AgentView, 0, len(servers))
 	for _, s := range servers {
 		v := AgentView{Server: s.Name, SelfTest: selfTests[s.Name]}
-		if _, err := q.ActiveCert(ctx, store.KindServer, "agent:"+s.Name); err == nil {
-			v.Enrolled = true
+		if c, err := q.ActiveCert(ctx, store.KindServer, agentPrefix+s.Name); err == nil {
+			v.Enrolled, v.AgentCertNotAfter = true, c.NotAfter.UTC()
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return nil, err
 		}
