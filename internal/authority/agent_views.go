@@ -45,22 +45,22 @@ type SessionView struct {
 
 // AgentView is a server's agent as `server status` shows it.
 type AgentView struct {
-	Server        string    `json:"server"`
-	Enrolled      bool      `json:"enrolled"`
+	Server   string `json:"server"`
+	Enrolled bool   `json:"enrolled"`
 	// AgentCertNotAfter is when the agent's certificate ends (zero: not
 	// enrolled); the agent renews it well before (agent.RenewDue).
 	AgentCertNotAfter time.Time `json:"agent_cert_not_after,omitzero"`
-	LastSeen      time.Time `json:"last_seen,omitzero"` // zero: it never reported
-	Version       int64     `json:"version"`
-	Lag           int64     `json:"lag"` // versions behind the newest
-	AppliedAt     time.Time `json:"applied_at,omitzero"`
-	CRLNumber     int64     `json:"crl_number"`
-	CRLNextUpdate time.Time `json:"crl_next_update,omitzero"`
-	CRLExpiring   bool      `json:"crl_expiring"` // within 3 days of nextUpdate
-	Error         string    `json:"error,omitempty"`
-	Management    bool      `json:"management"`
-	Sessions      int       `json:"sessions"`
-	Kills         int64     `json:"kills"`
+	LastSeen          time.Time `json:"last_seen,omitzero"` // zero: it never reported
+	Version           int64     `json:"version"`
+	Lag               int64     `json:"lag"` // versions behind the newest
+	AppliedAt         time.Time `json:"applied_at,omitzero"`
+	CRLNumber         int64     `json:"crl_number"`
+	CRLNextUpdate     time.Time `json:"crl_next_update,omitzero"`
+	CRLExpiring       bool      `json:"crl_expiring"` // within 3 days of nextUpdate
+	Error             string    `json:"error,omitempty"`
+	Management        bool      `json:"management"`
+	Sessions          int       `json:"sessions"`
+	Kills             int64     `json:"kills"`
 	// RestartPending: since when the agent holds back an OpenVPN restart
 	// until its restart window; zero when none.
 	RestartPending time.Time `json:"restart_pending,omitzero"`
