@@ -63,7 +63,7 @@ func TestRenewAgent(t *testing.T) {
 				{"fail/another server's agent", dc2, newCSR(t), fault.Unauthorized},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
-					_, err := a.RenewAgent(ctx, tc.cert, "dc1", tc.csr, "192.0.2.1")
+					_, err := a.RenewAgent(ctx, tc.cert, "dc1", "192.0.2.1", tc.csr)
 					if fault.KindOf(err) != tc.kind {
 						t.Errorf("got %v (kind %v), want kind %v", err, fault.KindOf(err), tc.kind)
 					}
@@ -74,7 +74,8 @@ func TestRenewAgent(t *testing.T) {
 			}
 
 			version, _, _ := a.Changes(ctx, 0, 1)
-			res, err := a.RenewAgent(ctx, cur, "dc1", newCSR(t), "192.0.2.1")
+			newKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+			res, err := a.RenewAgent(ctx, cur, "dc1", "192.0.2.1", csrOf(t, newKey))
 			if err != nil {
 				t.Fatalf("ok/renew: %v", err)
 			}
@@ -101,8 +102,15 @@ func TestRenewAgent(t *testing.T) {
 			if len(evs) != 1 || json.Unmarshal(evs[0].Detail, &d) != nil || d.Serial != newSerial || d.Superseded != oldSerial {
 				t.Errorf("agent.renew audit: got %+v, want one with serial %s superseding %s", evs, newSerial, oldSerial)
 			}
-			if _, err := a.RenewAgent(ctx, cur, "dc1", newCSR(t), "192.0.2.1"); !errors.Is(err, ErrAgentRefused) {
+			if _, err := a.RenewAgent(ctx, cur, "dc1", "192.0.2.1", newCSR(t)); !errors.Is(err, ErrAgentRefused) {
 				t.Errorf("fail/renew with the superseded certificate: got %v, want ErrAgentRefused", err)
+			}
+			// The answer was lost: the superseded certificate with the new
+			// key's CSR gets the same certificate again, nothing issued.
+			n := issued()
+			again, err := a.RenewAgent(ctx, cur, "dc1", "192.0.2.1", csrOf(t, newKey))
+			if err != nil || string(again.Cert) != string(res.Cert) || issued() != n {
+				t.Errorf("ok/answer sent again: got %v, %d certificates (want the same certificate, %d)", err, issued(), n)
 			}
 			checkAgentViews(t, a, renewed)
 			renewRace(t, a, renewed)
@@ -121,7 +129,7 @@ func renewRace(t *testing.T, a *Authority, cert *x509.Certificate) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = a.RenewAgent(context.Background(), cert, "dc1", newCSR(t), "192.0.2.1")
+			_, errs[i] = a.RenewAgent(context.Background(), cert, "dc1", "192.0.2.1", newCSR(t))
 		}()
 	}
 	wg.Wait()

@@ -17,6 +17,6 @@ func (s *Server) AgentHandler() http.Handler {
 	mux.HandleFunc("POST "+agentwire.PathJoin, s.handle(s.agentJoin))
 	mux.Handle("GET "+agentwire.PathServers+"{server}/state", s.agentOnly(s.agentState))
 	mux.Handle("POST "+agentwire.PathServers+"{server}/report", s.agentOnly(s.agentReport))
-	mux.Handle("POST "+agentwire.PathServers+"{server}/renew", s.agentOnly(s.agentRenew))
+	mux.Handle("POST "+agentwire.PathServers+"{server}/renew", s.handle(s.agentRenew)) // admits the caller itself
 	return s.logRequests(securityHeaders(mux))
 }
