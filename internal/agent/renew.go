@@ -37,8 +37,11 @@ import (
 // written whole under new names (agent.key.new, then agent.crt.new),
 // then renamed, the key first. At start (finishRenewal) a complete .new
 // certificate that goes with the new key, or with agent.key once that
-// one was renamed, is renamed into place; anything else left over is
-// removed and the previous pair stays.
+// one was renamed, is renamed into place; else the previous pair stays.
+// The new key is saved before it is sent, and used again by the next
+// attempt, so an answer lost on the way is asked for again and the
+// control plane sends the same certificate (the old one is revoked by
+// then).
 const (
 	renewFraction = 3                   // renew with a third of the lifetime left...
 	renewAhead    = 30 * 24 * time.Hour // ...or 30 days, whichever is less
@@ -97,9 +100,9 @@ func (c *Client) usePair(p tls.Certificate) {
 // root in stateDir's CAFile. It changes nothing: the caller saves the
 // pair, then uses it.
 func (c *Client) renew(ctx context.Context, stateDir string) (renewal, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	key, keyPEM, err := pendingKey(stateDir)
 	if err != nil {
-		return renewal{}, fmt.Errorf("making agent key: %w", err)
+		return renewal{}, err
 	}
 	csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "vpnkeys agent"}}, key)
 	if err != nil {
@@ -128,15 +131,41 @@ func (c *Client) renew(ctx context.Context, stateDir string) (renewal, error) {
 	if err := c.checkRenewal(stateDir, jr, key); err != nil {
 		return renewal{}, fmt.Errorf("renewing: %w", err)
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return renewal{}, fmt.Errorf("encoding agent key: %w", err)
-	}
-	rn := renewal{keyPEM: pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), certPEM: jr.Cert}
+	rn := renewal{keyPEM: keyPEM, certPEM: jr.Cert}
 	if rn.pair, err = tls.X509KeyPair(rn.certPEM, rn.keyPEM); err != nil {
 		return renewal{}, fmt.Errorf("renewing: %w", err)
 	}
 	return rn, nil
+}
+
+// pendingKey is the key of the renewal under way: the one in
+// agent.key.new when an attempt left it (its answer may have been lost:
+// the control plane then sends the same certificate again), else a new
+// P-256 key, saved there (0600) before it is ever sent.
+func pendingKey(stateDir string) (*ecdsa.PrivateKey, []byte, error) {
+	path := filepath.Join(stateDir, newKeyFile)
+	if b, err := os.ReadFile(path); err == nil {
+		if blk, _ := pem.Decode(b); blk != nil {
+			if k, err := x509.ParsePKCS8PrivateKey(blk.Bytes); err == nil {
+				if ek, ok := k.(*ecdsa.PrivateKey); ok {
+					return ek, b, nil
+				}
+			}
+		}
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, fmt.Errorf("making agent key: %w", err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encoding agent key: %w", err)
+	}
+	b := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	if err := safefile.WriteFile(path, b, safefile.SecretMode); err != nil {
+		return nil, nil, err
+	}
+	return key, b, nil
 }
 
 // checkRenewal checks a renewal's answer as checkJoin does a join's,
@@ -166,11 +195,14 @@ func (c *Client) checkRenewal(stateDir string, jr agentwire.JoinResponse, key *e
 
 // installPair replaces stateDir's agent.key (0600) and agent.crt with a
 // new pair, so that a crash at any point leaves a matching pair, or a
-// state finishRenewal completes.
+// state finishRenewal completes. The key is in agent.key.new already
+// (pendingKey) unless it was renamed since.
 func installPair(stateDir string, keyPEM, certPEM []byte) error {
 	p := func(name string) string { return filepath.Join(stateDir, name) }
-	if err := safefile.WriteFile(p(newKeyFile), keyPEM, safefile.SecretMode); err != nil {
-		return err
+	if cur, err := os.ReadFile(p(newKeyFile)); err != nil || !bytes.Equal(cur, keyPEM) {
+		if err := safefile.WriteFile(p(newKeyFile), keyPEM, safefile.SecretMode); err != nil {
+			return err
+		}
 	}
 	if err := safefile.WriteFile(p(newCertFile), certPEM, safefile.PublicMode); err != nil {
 		return err
@@ -193,12 +225,13 @@ func commitPair(stateDir string) error {
 
 // finishRenewal completes, at start, a renewal a crash cut short: a new
 // certificate that goes with the new key (or with agent.key, once the new
-// key was renamed) is put in place; leftovers that make no pair are
-// removed, and the previous pair stays.
+// key was renamed) is put in place; a new certificate that makes no pair
+// is removed, and the previous pair stays. A new key without its
+// certificate stays for the next attempt (pendingKey).
 func finishRenewal(stateDir string) error {
 	p := func(name string) string { return filepath.Join(stateDir, name) }
 	if _, err := os.Stat(p(newCertFile)); errors.Is(err, fs.ErrNotExist) {
-		return removeIfThere(p(newKeyFile)) // stopped before the certificate was written
+		return nil
 	} else if err != nil {
 		return fmt.Errorf("reading %s: %w", newCertFile, err)
 	}
@@ -207,7 +240,7 @@ func finishRenewal(stateDir string) error {
 		key = p(KeyFile) // the new key is in place already
 	}
 	if _, err := tls.LoadX509KeyPair(p(newCertFile), key); err != nil {
-		return errors.Join(removeIfThere(p(newCertFile)), removeIfThere(p(newKeyFile)))
+		return removeIfThere(p(newCertFile))
 	}
 	return commitPair(stateDir)
 }

@@ -3,6 +3,7 @@ package agent
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"log/slog"
@@ -202,6 +203,49 @@ func TestRenewAgentCert(t *testing.T) {
 	}
 	if got := pki.SerialHex(mustLeaf(t, readFile(t, state, CertFile)).SerialNumber); got != newSerial {
 		t.Errorf("after the restart agent.crt holds %s, want %s (renewed once)", got, newSerial)
+	}
+}
+
+// TestRenewLostAnswer: the control plane renewed the agent's certificate
+// but the answer never arrived (the old one is revoked by then); the new
+// key was saved before it was sent, so the agent asks again with it, gets
+// the same certificate and goes on with it.
+func TestRenewLostAnswer(t *testing.T) {
+	cp := newRealServe(t)
+	ctx := context.Background()
+	root := t.TempDir()
+	state, dir := filepath.Join(root, "state"), filepath.Join(root, "server")
+	tok, err := cp.a.EnrollServer(ctx, "dc1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Join(ctx, cp.url, tok.Token, state, nil); err != nil {
+		t.Fatal(err)
+	}
+	old := mustLeaf(t, readFile(t, state, CertFile))
+	key, _, err := pendingKey(state) // what an attempt saves before it sends
+	if err != nil {
+		t.Fatal(err)
+	}
+	csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp.skew.Store(int64(time.Until(old.NotAfter) - 10*24*time.Hour)) // due, and the renewal made then
+	res, err := cp.a.RenewAgent(ctx, old, "dc1", "127.0.0.1", csr)   // the answer that got lost
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := pki.SerialHex(mustLeaf(t, res.Cert).SerialNumber)
+	logs := &lockedBuffer{}
+	stop := runAgent(t, Config{StateDir: state, Dir: dir, Wait: time.Second, SweepInterval: 100 * time.Millisecond,
+		ReportInterval: 100 * time.Millisecond, Now: cp.now, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	defer stop()
+	if !waitFor(func() bool { return slices.Contains(cp.stateSerials(), want) }) {
+		t.Fatalf("state requests came with %v, want one with the renewed serial %s:\n%s", cp.stateSerials(), want, logs.String())
+	}
+	if got := pki.SerialHex(mustLeaf(t, readFile(t, state, CertFile)).SerialNumber); got != want {
+		t.Errorf("agent.crt: got serial %s, want %s", got, want)
 	}
 }
 
