@@ -49,30 +49,7 @@ func TestRenewAgent(t *testing.T) {
 				}
 				return len(certs)
 			}
-			before := issued()
-			for _, tc := range []struct {
-				name string
-				cert *x509.Certificate
-				csr  []byte
-				kind fault.Kind
-			}{
-				{"fail/CSR does not parse", cur, []byte("not a CSR"), fault.Invalid},
-				{"fail/no CSR", cur, nil, fault.Invalid},
-				{"fail/RSA key too short", cur, rsaCSR(t, 1024), fault.Invalid},
-				{"fail/the current key again", cur, csrOf(t, curKey), fault.Invalid},
-				{"fail/another server's agent", dc2, newCSR(t), fault.Unauthorized},
-			} {
-				t.Run(tc.name, func(t *testing.T) {
-					_, err := a.RenewAgent(ctx, tc.cert, "dc1", "192.0.2.1", tc.csr)
-					if fault.KindOf(err) != tc.kind {
-						t.Errorf("got %v (kind %v), want kind %v", err, fault.KindOf(err), tc.kind)
-					}
-					if n := issued(); n != before {
-						t.Errorf("agent certificates of dc1: got %d, want %d (nothing issued)", n, before)
-					}
-				})
-			}
-
+			renewRefused(t, a, issued, cur, curKey, dc2)
 			version, _, _ := a.Changes(ctx, 0, 1)
 			newKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 			res, err := a.RenewAgent(ctx, cur, "dc1", "192.0.2.1", csrOf(t, newKey))
@@ -114,6 +91,35 @@ func TestRenewAgent(t *testing.T) {
 			}
 			checkAgentViews(t, a, renewed)
 			renewRace(t, a, renewed)
+		})
+	}
+}
+
+// renewRefused: bad CSRs and another server's agent are refused, and
+// nothing is issued.
+func renewRefused(t *testing.T, a *Authority, issued func() int, cur *x509.Certificate, curKey crypto.Signer, other *x509.Certificate) {
+	t.Helper()
+	before := issued()
+	for _, tc := range []struct {
+		name string
+		cert *x509.Certificate
+		csr  []byte
+		kind fault.Kind
+	}{
+		{"fail/CSR does not parse", cur, []byte("not a CSR"), fault.Invalid},
+		{"fail/no CSR", cur, nil, fault.Invalid},
+		{"fail/RSA key too short", cur, rsaCSR(t, 1024), fault.Invalid},
+		{"fail/the current key again", cur, csrOf(t, curKey), fault.Invalid},
+		{"fail/another server's agent", other, newCSR(t), fault.Unauthorized},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := a.RenewAgent(context.Background(), tc.cert, "dc1", "192.0.2.1", tc.csr)
+			if fault.KindOf(err) != tc.kind {
+				t.Errorf("got %v (kind %v), want kind %v", err, fault.KindOf(err), tc.kind)
+			}
+			if n := issued(); n != before {
+				t.Errorf("agent certificates of dc1: got %d, want %d (nothing issued)", n, before)
+			}
 		})
 	}
 }
