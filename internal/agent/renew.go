@@ -96,9 +96,9 @@ func (c *Client) usePair(p tls.Certificate) {
 }
 
 // renew asks the control plane for a certificate for a new key, made
-// here, and checks the answer: this server's, for that key, signed by a
-// root in stateDir's CAFile. It changes nothing: the caller saves the
-// pair, then uses it.
+// here (pendingKey), and checks the answer: this server's, for that key,
+// signed by a root in stateDir's CAFile. It changes nothing else: the
+// caller saves the pair, then uses it.
 func (c *Client) renew(ctx context.Context, stateDir string) (renewal, error) {
 	key, keyPEM, err := pendingKey(stateDir)
 	if err != nil {
@@ -128,13 +128,15 @@ func (c *Client) renew(ctx context.Context, stateDir string) (renewal, error) {
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxBody)).Decode(&jr); err != nil {
 		return renewal{}, fmt.Errorf("renewing: reading answer: %w", err)
 	}
-	if err := c.checkRenewal(stateDir, jr, key); err != nil {
+	leaf, err := c.checkRenewal(stateDir, jr, key)
+	if err != nil {
 		return renewal{}, fmt.Errorf("renewing: %w", err)
 	}
 	rn := renewal{keyPEM: keyPEM, certPEM: jr.Cert}
 	if rn.pair, err = tls.X509KeyPair(rn.certPEM, rn.keyPEM); err != nil {
 		return renewal{}, fmt.Errorf("renewing: %w", err)
 	}
+	rn.pair.Leaf = leaf
 	return rn, nil
 }
 
@@ -169,28 +171,28 @@ func pendingKey(stateDir string) (*ecdsa.PrivateKey, []byte, error) {
 }
 
 // checkRenewal checks a renewal's answer as checkJoin does a join's,
-// against the roots the agent trusts.
-func (c *Client) checkRenewal(stateDir string, jr agentwire.JoinResponse, key *ecdsa.PrivateKey) error {
+// against the roots the agent trusts, and returns the certificate.
+func (c *Client) checkRenewal(stateDir string, jr agentwire.JoinResponse, key *ecdsa.PrivateKey) (*x509.Certificate, error) {
 	if jr.Server != c.id.Server {
-		return fmt.Errorf("%w: answer names server %q, not %q", ErrRefused, jr.Server, c.id.Server)
+		return nil, fmt.Errorf("%w: answer names server %q, not %q", ErrRefused, jr.Server, c.id.Server)
 	}
 	cert, err := parseCertPEM(jr.Cert)
 	if err != nil {
-		return fmt.Errorf("reading agent certificate: %w", err)
+		return nil, fmt.Errorf("reading agent certificate: %w", err)
 	}
 	if pub, ok := cert.PublicKey.(*ecdsa.PublicKey); !ok || !pub.Equal(&key.PublicKey) {
-		return errors.New("agent certificate is not for the key sent")
+		return nil, errors.New("agent certificate is not for the key sent")
 	}
 	roots, err := os.ReadFile(filepath.Join(stateDir, CAFile))
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", CAFile, err)
+		return nil, fmt.Errorf("reading %s: %w", CAFile, err)
 	}
 	for _, root := range certsOf(roots) {
 		if cert.CheckSignatureFrom(root) == nil {
-			return nil
+			return cert, nil
 		}
 	}
-	return fmt.Errorf("%w: the renewed agent certificate is not signed by the pinned CA", ErrPin)
+	return nil, fmt.Errorf("%w: the renewed agent certificate is not signed by the pinned CA", ErrPin)
 }
 
 // installPair replaces stateDir's agent.key (0600) and agent.crt with a
@@ -338,7 +340,7 @@ func (r *runner) renewOnce(ctx context.Context, unsaved **renewal) (bool, error)
 
 // errUnsaved: the control plane issued a new pair, the agent uses it,
 // but could not write it to its state folder.
-var errUnsaved = errors.New("the renewed agent certificate is in use but not saved (a restart would need a new join)")
+var errUnsaved = errors.New("the renewed agent certificate is in use but not saved yet")
 
 // setRenewErr records the last renewal's error for the reports.
 func (r *runner) setRenewErr(err error) {
