@@ -22,8 +22,9 @@ type Client struct {
 	id   Identity
 	base *url.URL
 
-	mu sync.Mutex // guards hc: a renewed CA root replaces it (ca_renewal.go)
-	hc *http.Client
+	mu   sync.Mutex // guards hc: a renewed CA root replaces it (ca_renewal.go)
+	hc   *http.Client
+	pair *tls.Certificate // the agent's key and certificate; a renewal replaces it (renew.go)
 }
 
 // NewClient loads the identity Join left in stateDir.
@@ -36,15 +37,19 @@ func NewClient(stateDir string) (*Client, error) {
 	if err != nil {
 		return nil, ErrNotJoined.With(err)
 	}
+	c := &Client{id: l.Identity, base: l.base, pair: &l.cert}
 	tc := &tls.Config{
-		MinVersion:   tls.VersionTLS12,
-		RootCAs:      roots,
-		ServerName:   hostOf(l.base),
-		Certificates: []tls.Certificate{l.cert},
+		MinVersion: tls.VersionTLS12,
+		RootCAs:    roots,
+		ServerName: hostOf(l.base),
+		// Read at each handshake: a renewal (renew.go) takes effect on
+		// the next connection.
+		GetClientCertificate: c.clientCert,
 	}
 	tr := &http.Transport{TLSClientConfig: tc, ForceAttemptHTTP2: true, IdleConnTimeout: 2 * agentwire.MaxWait,
 		TLSHandshakeTimeout: 10 * time.Second, ResponseHeaderTimeout: agentwire.MaxWait + 30*time.Second}
-	return &Client{id: l.Identity, base: l.base, hc: &http.Client{Transport: tr, CheckRedirect: noRedirect}}, nil
+	c.hc = &http.Client{Transport: tr, CheckRedirect: noRedirect}
+	return c, nil
 }
 
 // Identity is the server and control plane this agent belongs to.

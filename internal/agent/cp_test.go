@@ -76,6 +76,7 @@ type controlPlane struct {
 	changed chan struct{} // closed and replaced on every set
 	reports []agentwire.Report
 	joins   int
+	renews  int // renewal requests (renew_test.go)
 }
 
 // newControlPlane serves on 127.0.0.1 with a certificate of tlsCA
@@ -97,6 +98,7 @@ func newControlPlane(t *testing.T, ca, tlsCA testCA, server string, hosts ...str
 	mux.HandleFunc("POST "+agentwire.PathJoin, cp.join)
 	mux.HandleFunc("GET "+agentwire.PathServers+"{server}/state", cp.getState)
 	mux.HandleFunc("POST "+agentwire.PathServers+"{server}/report", cp.report)
+	mux.HandleFunc("POST "+agentwire.PathServers+"{server}/renew", cp.renew)
 	cp.srv = httptest.NewUnstartedServer(mux)
 	cp.srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: roots}
 	cp.srv.StartTLS()

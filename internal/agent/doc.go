@@ -37,6 +37,13 @@
 // ca.crt (from then on the only root trusted) and agent.json; nothing is
 // written unless a certificate was issued.
 //
+// # Renewing its certificate (renew.go)
+//
+// With a third of its certificate's lifetime (at most 30 days) left, the
+// running agent renews it with a new key, replaces agent.key and agent.crt
+// so that a crash leaves a matching pair, and presents the new one from
+// the next connection on; failures are retried with backoff and reported.
+//
 // # Applying a state (state.go, apply.go)
 //
 // A state is checked whole before anything is written (Validate): it is

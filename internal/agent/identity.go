@@ -88,6 +88,10 @@ func load(stateDir string) (*loaded, error) {
 	if l.base, err = ParseURL(l.URL); err != nil {
 		return nil, ErrNotJoined.With(err)
 	}
+	// A renewal cut short by a crash is finished first (renew.go).
+	if err := finishRenewal(stateDir); err != nil {
+		return nil, ErrNotJoined.With(err)
+	}
 	l.cert, err = tls.LoadX509KeyPair(filepath.Join(stateDir, CertFile), filepath.Join(stateDir, KeyFile))
 	if err != nil {
 		return nil, ErrNotJoined.With(fmt.Errorf("reading agent certificate and key: %w", err))

@@ -12,7 +12,7 @@ import (
 // held.
 func (r *runner) report() agentwire.Report {
 	var errs []string
-	for _, e := range []string{r.applyErr, r.fwErr, r.mgmtErr} {
+	for _, e := range []string{r.applyErr, r.fwErr, r.mgmtErr, r.renewErr} {
 		if e != "" {
 			errs = append(errs, e)
 		}

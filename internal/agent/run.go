@@ -54,6 +54,8 @@ type Config struct {
 	SelfTestInterval time.Duration
 	SelfTestTimeout  time.Duration
 	OpenVPN          string
+
+	renewRetry time.Duration // first backoff after a failed renewal (renew.go); 0: renewRetryMin
 }
 
 // runner is one running agent.
@@ -81,6 +83,7 @@ type runner struct {
 	killed    map[uint64]time.Time
 	crlWarned time.Time
 	selfTest  *agentwire.SelfTest // the last self-test's result (selftest.go)
+	renewErr  string              // why the agent certificate's renewal failed (renew.go)
 }
 
 // Run keeps the server's folder and sessions equal to the control plane's
@@ -113,8 +116,9 @@ func Run(ctx context.Context, cfg Config) error {
 	wg.Add(2)
 	go func() { defer wg.Done(); r.poll(ctx) }()
 	go func() { defer wg.Done(); r.reporter(ctx) }()
-	wg.Add(1)
+	wg.Add(2)
 	go func() { defer wg.Done(); r.selfTestLoop(ctx) }()
+	go func() { defer wg.Done(); r.renewLoop(ctx) }() // renews the agent certificate in time
 	r.loop(ctx)
 	wg.Wait()
 	return nil

@@ -42,12 +42,24 @@ func StatePath(server string) string { return PathServers + server + "/state" }
 // ReportPath is the report URL path of server (POST, a Report).
 func ReportPath(server string) string { return PathServers + server + "/report" }
 
+// RenewPath is the renewal URL path of server (POST, a RenewRequest;
+// answered with a JoinResponse). Only the server's current agent
+// certificate may call it; the certificate it answers replaces that one,
+// which is revoked (superseded) at once.
+func RenewPath(server string) string { return PathServers + server + "/renew" }
+
 // JoinRequest is what `vpnkeys agent join` posts: the one-time token's
 // secret part and a certificate request for a key made on the agent's
 // host, which never leaves it.
 type JoinRequest struct {
 	Secret string `json:"secret"`
 	CSR    []byte `json:"csr"` // DER, PKCS#10
+}
+
+// RenewRequest is what a joined agent posts to renew its certificate: a
+// certificate request for a NEW key made on its host.
+type RenewRequest struct {
+	CSR []byte `json:"csr"` // DER, PKCS#10
 }
 
 // JoinResponse carries the agent's certificate and the CA to pin.

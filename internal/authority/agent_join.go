@@ -204,8 +204,23 @@ func (a *Authority) checkJoin(ctx context.Context, q *store.Queries, hash string
 // spends the token, all in q. It returns the new record and the serial
 // it superseded ("" when none).
 func (a *Authority) issueAgent(ctx context.Context, q *store.Queries, u *unlockedCA, j store.AgentJoin, csr *x509.CertificateRequest) (store.Cert, string, error) {
+	c, old, err := a.replaceAgentCert(ctx, q, u, j.Server, csr)
+	if err != nil {
+		return store.Cert{}, "", err
+	}
+	if err := q.SpendAgentJoin(ctx, j.Hash, a.now().Unix(), c.Serial); err != nil {
+		return store.Cert{}, "", err
+	}
+	return c, old, nil
+}
+
+// replaceAgentCert signs and records the agent certificate of server for
+// the CSR's key and revokes the server's previous one (superseded), in q:
+// what a join and a renewal (agent_renew.go) share. It returns the new
+// record and the serial it superseded ("" when none).
+func (a *Authority) replaceAgentCert(ctx context.Context, q *store.Queries, u *unlockedCA, server string, csr *x509.CertificateRequest) (store.Cert, string, error) {
 	now := a.now()
-	subject := agentPrefix + j.Server
+	subject := agentPrefix + server
 	cert, err := u.ca.Issue(pki.Leaf{Role: pki.Agent, CommonName: subject, PublicKey: csr.PublicKey, Days: a.opts.LeafDays, Now: now})
 	if err != nil {
 		return store.Cert{}, "", err
@@ -222,9 +237,6 @@ func (a *Authority) issueAgent(ctx context.Context, q *store.Queries, u *unlocke
 		return store.Cert{}, "", err
 	}
 	if err := q.InsertCert(ctx, c); err != nil {
-		return store.Cert{}, "", err
-	}
-	if err := q.SpendAgentJoin(ctx, j.Hash, now.Unix(), c.Serial); err != nil {
 		return store.Cert{}, "", err
 	}
 	return c, old, nil

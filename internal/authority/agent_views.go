@@ -45,19 +45,22 @@ type SessionView struct {
 
 // AgentView is a server's agent as `server status` shows it.
 type AgentView struct {
-	Server        string    `json:"server"`
-	Enrolled      bool      `json:"enrolled"`
-	LastSeen      time.Time `json:"last_seen,omitzero"` // zero: it never reported
-	Version       int64     `json:"version"`
-	Lag           int64     `json:"lag"` // versions behind the newest
-	AppliedAt     time.Time `json:"applied_at,omitzero"`
-	CRLNumber     int64     `json:"crl_number"`
-	CRLNextUpdate time.Time `json:"crl_next_update,omitzero"`
-	CRLExpiring   bool      `json:"crl_expiring"` // within 3 days of nextUpdate
-	Error         string    `json:"error,omitempty"`
-	Management    bool      `json:"management"`
-	Sessions      int       `json:"sessions"`
-	Kills         int64     `json:"kills"`
+	Server   string `json:"server"`
+	Enrolled bool   `json:"enrolled"`
+	// AgentCertNotAfter is when the agent's certificate ends (zero: not
+	// enrolled); the agent renews it well before (agent.RenewDue).
+	AgentCertNotAfter time.Time `json:"agent_cert_not_after,omitzero"`
+	LastSeen          time.Time `json:"last_seen,omitzero"` // zero: it never reported
+	Version           int64     `json:"version"`
+	Lag               int64     `json:"lag"` // versions behind the newest
+	AppliedAt         time.Time `json:"applied_at,omitzero"`
+	CRLNumber         int64     `json:"crl_number"`
+	CRLNextUpdate     time.Time `json:"crl_next_update,omitzero"`
+	CRLExpiring       bool      `json:"crl_expiring"` // within 3 days of nextUpdate
+	Error             string    `json:"error,omitempty"`
+	Management        bool      `json:"management"`
+	Sessions          int       `json:"sessions"`
+	Kills             int64     `json:"kills"`
 	// RestartPending: since when the agent holds back an OpenVPN restart
 	// until its restart window; zero when none.
 	RestartPending time.Time `json:"restart_pending,omitzero"`
@@ -301,8 +304,8 @@ func (a *Authority) AgentStatus(ctx context.Context) ([]AgentView, error) {
 	out := make([]AgentView, 0, len(servers))
 	for _, s := range servers {
 		v := AgentView{Server: s.Name, SelfTest: selfTests[s.Name]}
-		if _, err := q.ActiveCert(ctx, store.KindServer, "agent:"+s.Name); err == nil {
-			v.Enrolled = true
+		if c, err := q.ActiveCert(ctx, store.KindServer, agentPrefix+s.Name); err == nil {
+			v.Enrolled, v.AgentCertNotAfter = true, c.NotAfter.UTC()
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return nil, err
 		}

@@ -17,6 +17,7 @@ import (
 const (
 	ExpiringUser   = "user"
 	ExpiringServer = "server"
+	ExpiringAgent  = "agent" // a server's agent certificate; Name is the server
 	ExpiringCA     = "ca"
 )
 
@@ -29,8 +30,8 @@ const maxWithin = MaxCADays * 24 * time.Hour
 // ExpiringView is one certificate that ends within the horizon: a user's,
 // a server's own, or the CA's.
 type ExpiringView struct {
-	Kind     string    `json:"kind"` // user, server, ca
-	Name     string    `json:"name"` // user or server name; the CA's common name
+	Kind     string    `json:"kind"` // user, server, agent, ca
+	Name     string    `json:"name"` // user or server name (an agent's: its server); the CA's common name
 	Serial   string    `json:"serial"`
 	NotAfter time.Time `json:"not_after"`
 	DaysLeft int       `json:"days_left"` // whole days from now, rounded down
@@ -71,12 +72,15 @@ func (a *Authority) Expiring(ctx context.Context, within time.Duration) ([]Expir
 	}
 	out := make([]ExpiringView, 0, len(certs)+1)
 	for _, c := range certs {
-		kind := ExpiringUser
+		kind, name := ExpiringUser, c.Subject
 		if c.Kind == store.KindServer {
 			kind = ExpiringServer
+			if server, ok := strings.CutPrefix(c.Subject, agentPrefix); ok {
+				kind, name = ExpiringAgent, server
+			}
 		}
 		end := time.Unix(c.NotAfter, 0).UTC()
-		out = append(out, ExpiringView{Kind: kind, Name: c.Subject, Serial: c.Serial, NotAfter: end, DaysLeft: daysLeft(now, end)})
+		out = append(out, ExpiringView{Kind: kind, Name: name, Serial: c.Serial, NotAfter: end, DaysLeft: daysLeft(now, end)})
 	}
 	ca, err := a.caView(ctx, now)
 	if err != nil {

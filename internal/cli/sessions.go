@@ -101,7 +101,8 @@ func (app *app) serverStatusCommand() *cobra.Command {
 		Use:   "status",
 		Short: "Show each server's agent: last seen, applied version, lag, CRL and its next update",
 		Long: `server status lists every registered server with what its vpnkeys agent last
-reported: whether an agent is enrolled, when it last reported, the change
+reported: whether an agent is enrolled and when its certificate ends (the
+agent renews it before), when it last reported, the change
 version it applied and how many versions it is behind (LAG), the number and
 nextUpdate of the CRL it holds, and its last error. A CRL within 3 days of its
 nextUpdate is flagged, and a warning is printed: once it lapses, OpenVPN
@@ -121,7 +122,7 @@ refuses every user.`,
 				return writeJSON(app, list)
 			}
 			tw := tabwriter.NewWriter(app.stdio.Out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "SERVER\tAGENT\tLAST-SEEN\tVERSION\tLAG\tCRL\tNEXT-UPDATE\tERROR")
+			fmt.Fprintln(tw, "SERVER\tAGENT\tAGENT-CERT-END\tLAST-SEEN\tVERSION\tLAG\tCRL\tNEXT-UPDATE\tERROR")
 			for _, v := range list {
 				fmt.Fprintln(tw, agentLine(v))
 			}
@@ -150,8 +151,12 @@ func agentLine(v authority.AgentView) string {
 	if !v.Enrolled {
 		agent = "not-enrolled"
 	}
+	certEnd := "-" // the agent renews its certificate before this day
+	if !v.AgentCertNotAfter.IsZero() {
+		certEnd = v.AgentCertNotAfter.UTC().Format(time.DateOnly)
+	}
 	if !v.Seen() {
-		return fmt.Sprintf("%s\t%s\tnever\t-\t-\t-\t-\t-", v.Server, agent)
+		return fmt.Sprintf("%s\t%s\t%s\tnever\t-\t-\t-\t-\t-", v.Server, agent, certEnd)
 	}
 	next := stamp(v.CRLNextUpdate)
 	if v.CRLExpiring {
@@ -168,7 +173,7 @@ func agentLine(v authority.AgentView) string {
 	if !v.RestartPending.IsZero() {
 		errText = joinNonEmpty("restart pending since "+stamp(v.RestartPending), errText)
 	}
-	return fmt.Sprintf("%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s", v.Server, agent, stamp(v.LastSeen), v.Version, v.Lag, crl, next, orDash(errText))
+	return fmt.Sprintf("%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s", v.Server, agent, certEnd, stamp(v.LastSeen), v.Version, v.Lag, crl, next, orDash(errText))
 }
 
 func joinNonEmpty(a, b string) string {

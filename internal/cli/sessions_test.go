@@ -70,13 +70,13 @@ func TestSessionsAndStatus(t *testing.T) {
 
 	r = cli("server", "status")
 	lines = strings.Split(strings.TrimSpace(r.out), "\n")
-	if r.code != 0 || len(lines) != 3 || strings.Join(strings.Fields(lines[0]), " ") != "SERVER AGENT LAST-SEEN VERSION LAG CRL NEXT-UPDATE ERROR" {
+	if r.code != 0 || len(lines) != 3 || strings.Join(strings.Fields(lines[0]), " ") != "SERVER AGENT AGENT-CERT-END LAST-SEEN VERSION LAG CRL NEXT-UPDATE ERROR" {
 		t.Fatalf("server status: got %+v", r)
 	}
-	if f := strings.Fields(lines[1]); len(f) < 8 || f[0] != "dc1" || f[1] != "not-enrolled" || f[3] != "1" || f[5] != "#5" || !strings.Contains(lines[1], "(EXPIRING)") {
+	if f := strings.Fields(lines[1]); len(f) < 9 || f[0] != "dc1" || f[1] != "not-enrolled" || f[2] != "-" || f[4] != "1" || f[6] != "#5" || !strings.Contains(lines[1], "(EXPIRING)") {
 		t.Fatalf("dc1's row: got %q", lines[1])
 	}
-	if got := strings.Join(strings.Fields(lines[2]), " "); got != "dc2 not-enrolled never - - - - -" {
+	if got := strings.Join(strings.Fields(lines[2]), " "); got != "dc2 not-enrolled - never - - - - -" {
 		t.Fatalf("dc2's row: got %q", got)
 	}
 	if !strings.Contains(r.err, "warning: the CRL dc1's agent holds lapses") {
