@@ -77,7 +77,7 @@ func newRealServe(t *testing.T) *realServe {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conf, err := web.AgentTLSConfig(caPEM, func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return &pair, nil })
+	conf, err := web.AgentTLSConfig(func() ([]byte, error) { return caPEM, nil }, func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return &pair, nil })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -94,11 +94,9 @@ func (app *app) startAgents(ctx context.Context, stop func(), a *authority.Autho
 	if err != nil {
 		return nil, fmt.Errorf("agent listener: %w", err)
 	}
-	caPEM, err := a.CATrustPEM(ctx) // both CA certificates during a rollover
-	if err != nil {
-		return nil, err
-	}
-	conf, err := web.AgentTLSConfig(caPEM, sc.GetCertificate)
+	// Both CA certificates during a rollover, followed while serving.
+	trust := func() ([]byte, error) { return a.CATrustPEM(ctx) }
+	conf, err := web.AgentTLSConfig(trust, sc.GetCertificate)
 	if err != nil {
 		return nil, err
 	}

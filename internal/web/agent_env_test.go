@@ -71,7 +71,7 @@ func newAgentEnv(t testing.TB) *agentEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conf, err := AgentTLSConfig(caPEM, func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return &pair, nil })
+	conf, err := AgentTLSConfig(func() ([]byte, error) { return caPEM, nil }, func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return &pair, nil })
 	if err != nil {
 		t.Fatal(err)
 	}
