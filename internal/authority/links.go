@@ -225,13 +225,15 @@ func (a *Authority) whyNotRedeemed(ctx context.Context, q *store.Queries, hash s
 }
 
 // download renders what a link hands out: the bundle of certificate serial
-// ("" for the user's current one).
+// ("" for the user's current one). When servers differ in control-channel
+// mode the user needs a profile per mode, and a one-time link is spent at
+// once, so the zip with all of them goes instead of USER.ovpn alone.
 func (a *Authority) download(ctx context.Context, user, serial string, asZip bool) (Download, error) {
 	_, files, err := a.currentBundle(ctx, user, serial, nil)
 	if err != nil {
 		return Download{}, err
 	}
-	if asZip {
+	if asZip || bundle.ModeProfiles(user, files) > 1 {
 		var b bytes.Buffer
 		if err := bundle.Zip(&b, user, files, a.now()); err != nil {
 			return Download{}, err

@@ -54,3 +54,20 @@ func groupByMode(servers []Server) []modeGroup {
 	}
 	return out
 }
+
+// ModeProfiles counts the profiles of user's servers in files: USER.ovpn
+// and one USER-MODE.ovpn for each further control-channel mode.
+func ModeProfiles(user string, files []File) int {
+	n := 0
+	for _, f := range files {
+		if f.Name == user+".ovpn" {
+			n++
+		}
+		for _, m := range ovpn.TLSModes {
+			if f.Name == user+"-"+string(m)+".ovpn" {
+				n++
+			}
+		}
+	}
+	return n
+}
