@@ -90,9 +90,11 @@ func checkMatrix(t *testing.T, clients []*vpnClient, want map[string][]bool) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	got := map[string][]bool{}
+	for _, c := range clients { // the map is whole before any probe writes to it
+		got[c.user+"@"+c.d.name] = make([]bool, len(fwTargets))
+	}
 	for _, c := range clients {
 		key := c.user + "@" + c.d.name
-		got[key] = make([]bool, len(fwTargets))
 		for i, tg := range fwTargets {
 			wg.Add(1)
 			go func() {

@@ -78,8 +78,8 @@ func TestSelfTest(t *testing.T) {
 				t.Errorf("%s: got %d checks, want 3 (tunnel, revoked, crl)", d.name, len(st.SelfTest.Checks))
 			}
 		}
-		if n := len(smtp.Messages()); n != 0 {
-			t.Errorf("got %d mails while every check passes, want 0", n)
+		if got := subjects(smtp); got != "" {
+			t.Errorf("got self-test mails %q while every check passes, want none", got)
 		}
 	})
 
@@ -192,12 +192,14 @@ func checkSelfTestCLI(t *testing.T, f *fleet, wrapper string) {
 	}
 }
 
-// subjects lists the received mails' subjects.
+// subjects lists the subjects of the self-test mails received.
 func subjects(s *smtptest.Server) string {
 	var out []string
 	for _, m := range s.Messages() {
 		for _, l := range strings.Split(string(m.Data), "\n") {
-			if v, ok := strings.CutPrefix(strings.TrimSpace(l), "Subject: "); ok {
+			// The admin also gets serve's expiry digest; only the
+			// self-test's mails count here.
+			if v, ok := strings.CutPrefix(strings.TrimSpace(l), "Subject: "); ok && strings.Contains(v, "self-test") {
 				out = append(out, v)
 			}
 		}
