@@ -73,6 +73,7 @@ type Authority struct {
 	hub    *hub        // wakes WaitChange (hub.go)
 	state  *stateCache // AgentState's cache (agent_state_build.go)
 	alerts alerter     // self-test alert mail (selftest_results.go)
+	probes probeCache  // agents' probe profiles (selftest_cache.go)
 }
 
 type unlockedCA struct {

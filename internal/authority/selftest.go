@@ -87,7 +87,7 @@ func (a *Authority) agentProbe(ctx context.Context, u *unlockedCA, server string
 	} else if err != nil {
 		return nil, err
 	}
-	ps, err := a.probeSet(ctx, u, srv)
+	ps, err := a.cachedProbeSet(ctx, u, srv)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +95,15 @@ func (a *Authority) agentProbe(ctx context.Context, u *unlockedCA, server string
 }
 
 func (a *Authority) probeSet(ctx context.Context, u *unlockedCA, srv store.Server) (ProbeSet, error) {
+	ps, _, err := a.probeSetUntil(ctx, u, srv)
+	return ps, err
+}
+
+// probeSetUntil is probeSet, and when the first of the two probes is due
+// for renewal (probeCache keeps the set until then).
+func (a *Authority) probeSetUntil(ctx context.Context, u *unlockedCA, srv store.Server) (ProbeSet, time.Time, error) {
 	ps := ProbeSet{Server: srv.Name, Remote: ovpn.Remote{Host: srv.Host, Port: srv.Port, Proto: srv.Proto}}
+	var until time.Time
 	for _, revoked := range []bool{false, true} {
 		var c store.Cert
 		var key []byte
@@ -105,11 +113,14 @@ func (a *Authority) probeSet(ctx context.Context, u *unlockedCA, srv store.Serve
 			return err
 		})
 		if err != nil {
-			return ProbeSet{}, err
+			return ProbeSet{}, time.Time{}, err
+		}
+		if due := c.NotAfter.Add(-renewBefore(c)); until.IsZero() || due.Before(until) {
+			until = due
 		}
 		profile, err := a.probeProfile(ctx, u, srv, c, key)
 		if err != nil {
-			return ProbeSet{}, err
+			return ProbeSet{}, time.Time{}, err
 		}
 		if revoked {
 			ps.Revoked = profile
@@ -117,7 +128,7 @@ func (a *Authority) probeSet(ctx context.Context, u *unlockedCA, srv store.Serve
 			ps.Valid = profile
 		}
 	}
-	return ps, nil
+	return ps, until, nil
 }
 
 // probeCert returns server's valid (or revoked) probe certificate and its

@@ -65,7 +65,7 @@ func (s *Server) agentState(w http.ResponseWriter, r *http.Request) error {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	writeJSON(w, http.StatusOK, st)
+	writeCompactJSON(w, http.StatusOK, st)
 	return nil
 }
 

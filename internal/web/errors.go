@@ -59,3 +59,12 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	enc.SetIndent("", "  ")
 	enc.Encode(v)
 }
+
+// writeCompactJSON is writeJSON without the indentation, for what only
+// programs read and what is large and sent often: an agent's state goes to
+// every agent on every change.
+func writeCompactJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}
