@@ -176,10 +176,7 @@ func Commit(staged []*Staged) error {
 	if len(staged) == 0 {
 		return nil
 	}
-	if err := syncFS(staged[0].outDir); err != nil {
-		for _, s := range staged {
-			s.Abort()
-		}
+	if err := Sync(staged); err != nil {
 		return err
 	}
 	var errs []error
