@@ -31,21 +31,42 @@ type FirewallView struct {
 // address on the server are its members; a revoked user gets no file, so
 // ccd-exclusive refuses them even before the CRL does.
 func (a *Authority) Firewall(ctx context.Context, server string) (FirewallView, error) {
+	fw, _, err := a.serverFirewall(ctx, server, nil)
+	return fw, err
+}
+
+// serverFirewall renders server's ruleset and client-config files, and
+// its self-test probes' client-config files (selftest.go), from one read
+// of the server and its addresses. sh is what every server reads alike;
+// nil reads it here, after giving users from before fixed addresses theirs.
+func (a *Authority) serverFirewall(ctx context.Context, server string, sh *fwShared) (FirewallView, []bundle.File, error) {
 	q := a.db.Q()
 	srv, err := q.GetServer(ctx, server)
 	if errors.Is(err, store.ErrNotFound) {
-		return FirewallView{}, fmt.Errorf("%w: %s", ErrServerNotFound, server)
+		return FirewallView{}, nil, fmt.Errorf("%w: %s", ErrServerNotFound, server)
 	} else if err != nil {
-		return FirewallView{}, err
+		return FirewallView{}, nil, err
 	}
-	if _, err := a.EnsureAddresses(ctx); err != nil {
-		return FirewallView{}, err
+	if sh == nil {
+		if _, err := a.EnsureAddresses(ctx); err != nil {
+			return FirewallView{}, nil, err
+		}
+		s, err := a.firewallShared(ctx, q)
+		if err != nil {
+			return FirewallView{}, nil, err
+		}
+		sh = &s
 	}
-	sh, err := a.firewallShared(ctx, q)
+	addrs, err := q.ServerAddresses(ctx, srv.Name)
 	if err != nil {
-		return FirewallView{}, err
+		return FirewallView{}, nil, err
 	}
-	return a.renderFirewall(ctx, q, srv, sh)
+	fw, err := renderFirewall(srv, addrs, *sh)
+	if err != nil {
+		return FirewallView{}, nil, err
+	}
+	probes, err := probeCCDFiles(srv, addrs)
+	return fw, probes, err
 }
 
 // fwShared is what every server's firewall reads alike: the groups with
@@ -89,12 +110,8 @@ func (a *Authority) firewallShared(ctx context.Context, q *store.Queries) (fwSha
 }
 
 // renderFirewall renders srv's ruleset and client-config files from its
-// members (active users with an address there) and sh.
-func (a *Authority) renderFirewall(ctx context.Context, q *store.Queries, srv store.Server, sh fwShared) (FirewallView, error) {
-	addrs, err := q.ServerAddresses(ctx, srv.Name)
-	if err != nil {
-		return FirewallView{}, err
-	}
+// members (active users among addrs, its addresses) and sh.
+func renderFirewall(srv store.Server, addrs []store.Address, sh fwShared) (FirewallView, error) {
 	var members []firewall.Member
 	for _, x := range addrs {
 		if !sh.active[x.User] {

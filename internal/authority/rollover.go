@@ -88,10 +88,7 @@ func (a *Authority) StartRollover(ctx context.Context, days int) (RolloverView, 
 	if err != nil {
 		return RolloverView{}, err
 	}
-	r, err := a.db.Q().GetRollover(ctx)
-	if errors.Is(err, store.ErrNotFound) {
-		return RolloverView{}, ErrNotInitialized
-	}
+	r, err := a.rollover(ctx)
 	if err != nil {
 		return RolloverView{}, err
 	}
@@ -179,13 +176,20 @@ func (a *Authority) FinishRollover(ctx context.Context) (RolloverView, error) {
 	return a.RolloverStatus(ctx)
 }
 
+// rollover reads the CA's certificates: the current one and, during a
+// rollover, the next (ErrNotInitialized before init).
+func (a *Authority) rollover(ctx context.Context) (store.Rollover, error) {
+	r, err := a.db.Q().GetRollover(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Rollover{}, ErrNotInitialized
+	}
+	return r, err
+}
+
 // RolloverStatus tells the CA's certificates, whether a rollover is under
 // way, how many agents hold the ca.crt rendered now, and the next step.
 func (a *Authority) RolloverStatus(ctx context.Context) (RolloverView, error) {
-	r, err := a.db.Q().GetRollover(ctx)
-	if errors.Is(err, store.ErrNotFound) {
-		return RolloverView{}, ErrNotInitialized
-	}
+	r, err := a.rollover(ctx)
 	if err != nil {
 		return RolloverView{}, err
 	}
@@ -248,10 +252,7 @@ func caCertView(pemText string) (CACertView, error) {
 // trustPEM is what the ca.crt of profiles and bundles holds: the CA
 // certificate and, during a rollover, the renewed one after it.
 func (a *Authority) trustPEM(ctx context.Context) ([]byte, error) {
-	r, err := a.db.Q().GetRollover(ctx)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrNotInitialized
-	}
+	r, err := a.rollover(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -308,10 +309,7 @@ func (a *Authority) followCA(ctx context.Context) error {
 // certificate alone (OpenVPN's server refuses two of one subject; either
 // verifies every client).
 func (a *Authority) serverCAPEM(ctx context.Context) ([]byte, error) {
-	r, err := a.db.Q().GetRollover(ctx)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrNotInitialized
-	}
+	r, err := a.rollover(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -253,17 +253,3 @@ func probeCCDFiles(srv store.Server, taken []store.Address) ([]bundle.File, erro
 	}
 	return out, nil
 }
-
-// probeFiles reads srv's taken addresses and returns probeCCDFiles.
-func (a *Authority) probeFiles(ctx context.Context, server string) ([]bundle.File, error) {
-	q := a.db.Q()
-	srv, err := q.GetServer(ctx, server)
-	if err != nil {
-		return nil, err
-	}
-	taken, err := q.ServerAddresses(ctx, server)
-	if err != nil {
-		return nil, err
-	}
-	return probeCCDFiles(srv, taken)
-}

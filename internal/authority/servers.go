@@ -137,19 +137,7 @@ func (a *Authority) serverFiles(ctx context.Context, u *unlockedCA, name string,
 	if err != nil {
 		return nil, "", err
 	}
-	var fw FirewallView
-	if sh == nil {
-		fw, err = a.Firewall(ctx, name)
-	} else {
-		var srv store.Server
-		if srv, err = a.db.Q().GetServer(ctx, name); err == nil {
-			fw, err = a.renderFirewall(ctx, a.db.Q(), srv, *sh)
-		}
-	}
-	if err != nil {
-		return nil, "", err
-	}
-	probes, err := a.probeFiles(ctx, name) // self-test probes' client-config files (selftest.go)
+	fw, probes, err := a.serverFirewall(ctx, name, sh)
 	if err != nil {
 		return nil, "", err
 	}
